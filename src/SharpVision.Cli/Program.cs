@@ -1,0 +1,4 @@
+using SharpVision.Cli.CommandLine;
+using SharpVision.Cli.Commands;
+
+return new CommandLineApp(Commands.All).Run(args);

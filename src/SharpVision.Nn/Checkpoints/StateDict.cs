@@ -1,0 +1,114 @@
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace SharpVision.Nn.Checkpoints;
+
+/// <summary>
+/// Reading and writing state_dicts: safetensors (diffusers' format) and PyTorch <c>torch.save</c>
+/// zip files (segment-anything's official checkpoints), through TorchSharp.PyBridge; strict loading
+/// into modules whose parameter names are the reference's keys.
+/// </summary>
+public static class StateDict
+{
+    /// <summary>Reads a <c>.safetensors</c> file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable safetensors file.</exception>
+    public static Dictionary<string, Tensor> LoadSafetensors(string path)
+    {
+        RequireFile(path);
+        try { return Safetensors.LoadStateDict(path); }
+        catch (Exception e) when (e is not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path} is not a readable safetensors file: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads a PyTorch <c>torch.save</c>d state_dict (<c>.pth</c>/<c>.pt</c>, zip format).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a torch.save zip holding a dict of tensors.</exception>
+    public static Dictionary<string, Tensor> LoadPyTorch(string path)
+    {
+        RequireFile(path);
+        System.Collections.Hashtable table;
+        try { table = PyTorchUnpickler.UnpickleStateDict(path); }
+        catch (Exception e) when (e is not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path} is not a readable torch.save state_dict (zip format): {e.Message}", e);
+        }
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in table)
+        {
+            if (entry.Value is not Tensor t)
+                throw new InvalidDataException($"{path}: entry '{entry.Key}' is not a tensor ({entry.Value?.GetType().Name ?? "null"}).");
+            result[(string)entry.Key] = t;
+        }
+        return result;
+    }
+
+    /// <summary>Reads a state_dict, choosing the format by the file's first bytes (zip: torch.save; else safetensors).</summary>
+    public static Dictionary<string, Tensor> Load(string path)
+    {
+        RequireFile(path);
+        Span<byte> head = stackalloc byte[4];
+        using (var f = File.OpenRead(path)) f.ReadExactly(head);
+        bool zip = head[0] == (byte)'P' && head[1] == (byte)'K';
+        return zip ? LoadPyTorch(path) : LoadSafetensors(path);
+    }
+
+    /// <summary>Writes a state_dict as safetensors, atomically (temporary file, then rename).</summary>
+    public static void SaveSafetensors(IReadOnlyDictionary<string, Tensor> stateDict, string path)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var contiguous = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
+        AtomicFile.Write(path, s => Safetensors.SaveStateDict(s, contiguous, leaveOpen: true));
+    }
+
+    /// <summary>Writes a state_dict in torch.save's zip format (loadable with <c>torch.load</c>), atomically.</summary>
+    public static void SavePyTorch(IReadOnlyDictionary<string, Tensor> stateDict, string path)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var table = new System.Collections.Hashtable();
+        foreach (var (k, v) in stateDict) table[k] = v.detach().cpu().contiguous();
+        AtomicFile.Write(path, s => PyTorchPickler.PickleStateDict(s, table, leaveOpen: true));
+    }
+
+    /// <summary>
+    /// Copies <paramref name="stateDict"/> into <paramref name="module"/>'s parameters and buffers,
+    /// converting each tensor to the dtype of the module's tensor. Strict (the default) requires the
+    /// key sets to be equal; every problem is reported in one <see cref="CheckpointMismatchException"/>.
+    /// Nothing is copied unless the whole checkpoint fits.
+    /// </summary>
+    /// <param name="source">Names the checkpoint in error messages (usually its path).</param>
+    /// <exception cref="CheckpointMismatchException">Missing or unexpected keys (strict), or any shape mismatch.</exception>
+    public static void LoadInto(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true, string source = "state_dict")
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var target = module.state_dict();
+        var missing = target.Keys.Where(k => !stateDict.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var unexpected = stateDict.Keys.Where(k => !target.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var shapes = new List<string>();
+        foreach (var (key, have) in target)
+        {
+            if (!stateDict.TryGetValue(key, out var given)) continue;
+            if (!given.shape.SequenceEqual(have.shape))
+                shapes.Add($"{key}: checkpoint {Shapes.Format(given.shape)} vs model {Shapes.Format(have.shape)}");
+        }
+        if (shapes.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
+            throw new CheckpointMismatchException(source, strict ? missing : [], strict ? unexpected : [], shapes);
+
+        using var noGrad = torch.no_grad();
+        foreach (var (key, have) in target)
+        {
+            if (stateDict.TryGetValue(key, out var given))
+                have.copy_(given.to(have.dtype, have.device));
+        }
+    }
+
+    static void RequireFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: {path}", path);
+    }
+}
