@@ -1,0 +1,23 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Nn.Normalization;
+
+/// <summary>torch.nn.BatchNorm2d: batch normalization of (N, C, H, W) inputs.</summary>
+public sealed class BatchNorm2d : BatchNormBase
+{
+    /// <param name="numFeatures">C, the number of channels.</param>
+    /// <param name="momentum">Weight of the newest batch in the running averages; null = cumulative average.</param>
+    public BatchNorm2d(int numFeatures, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool trackRunningStats = true, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(BatchNorm2d), numFeatures, eps, momentum, affine, trackRunningStats, dtype)
+    {
+        RegisterComponents();
+    }
+
+    private protected override void CheckInput(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 4 || input.shape[1] != num_features)
+            throw new ArgumentException($"input must be (N, {num_features}, H, W); got {Shapes.Format(input)}", nameof(input));
+    }
+}
