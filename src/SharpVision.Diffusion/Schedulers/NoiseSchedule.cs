@@ -137,18 +137,23 @@ internal static class NoiseSchedule
             case TimestepSpacing.Leading:
             {
                 int ratio = T / n;
+                long highest = (long)(n - 1) * ratio + stepsOffset;
+                if (highest >= T || stepsOffset < 0)
+                    throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
+                        $"leading spacing with steps_offset {stepsOffset} puts timesteps outside 0..{T - 1} (highest {highest}); use fewer steps or a smaller offset");
                 var ts = new long[n];
                 for (int i = 0; i < n; i++) ts[n - 1 - i] = (long)i * ratio + stepsOffset;
                 return ts;
             }
             default:
             {
-                // np.round(np.arange(T, 0, -T / n)) - 1; numpy fills a float arange as start + i * (second - start).
+                // np.round(np.arange(T, 0, -T / n)) - 1, numpy filling a float arange as start + i * (second - start).
+                // numpy sizes that arange as ceil(T / (T / n)), which rounding makes n + 1 for some (T, n) (e.g. 1000, 61),
+                // giving diffusers an extra timestep -1; the schedule here always has n entries.
                 double ratio = (double)T / n;
-                long count = (long)Math.Ceiling((0.0 - T) / -ratio);
                 double delta = (T + -ratio) - T;
-                var ts = new long[count];
-                for (long i = 0; i < count; i++) ts[i] = (long)Math.Round(T + i * delta, MidpointRounding.ToEven) - 1;
+                var ts = new long[n];
+                for (int i = 0; i < n; i++) ts[i] = (long)Math.Round(T + i * delta, MidpointRounding.ToEven) - 1;
                 return ts;
             }
         }
