@@ -160,7 +160,7 @@ public sealed class DDIMInverseScheduler
         var predSampleDirection = MathF.Sqrt(1f - alphaProdT) * predEpsilon;
         var nextSample = MathF.Sqrt(alphaProdT) * predOriginalSample + predSampleDirection;
 
-        return new DDIMSchedulerOutput(nextSample.MoveToOuterDisposeScope(), predOriginalSample.MoveToOuterDisposeScope());
+        return new DDIMSchedulerOutput(NoiseSchedule.Escape(nextSample, modelOutput, sample), NoiseSchedule.Escape(predOriginalSample, modelOutput, sample));
     }
 
     /// <summary>The forward process q(x_t | x_0): sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise.</summary>

@@ -196,7 +196,7 @@ public sealed class DDIMScheduler
             prevSample = prevSample + stdDevT * noise;
         }
 
-        return new DDIMSchedulerOutput(prevSample.MoveToOuterDisposeScope(), predOriginalSample.MoveToOuterDisposeScope());
+        return new DDIMSchedulerOutput(NoiseSchedule.Escape(prevSample, modelOutput, sample), NoiseSchedule.Escape(predOriginalSample, modelOutput, sample));
     }
 
     /// <summary>sigma_t^2 / eta^2 of eq. 16, in float32.</summary>

@@ -119,6 +119,7 @@ public sealed class DDPMScheduler
             throw new ArgumentOutOfRangeException(nameof(prevTimestep), given, $"prevTimestep must be < num_train_timesteps ({Config.NumTrainTimesteps}); got {given}");
 
         using var scope = torch.NewDisposeScope();
+        var originalModelOutput = modelOutput;
 
         // Learned variance types predict it in a second set of channels.
         Tensor? predictedVariance = null;
@@ -171,7 +172,7 @@ public sealed class DDPMScheduler
             prevSample = prevSample + StandardDeviationTimesNoise(alphaProdT, alphaProdTPrev, currentBetaT, predictedVariance, noise);
         }
 
-        return new DDPMSchedulerOutput(prevSample.MoveToOuterDisposeScope(), predOriginalSample.MoveToOuterDisposeScope());
+        return new DDPMSchedulerOutput(NoiseSchedule.Escape(prevSample, originalModelOutput, sample), NoiseSchedule.Escape(predOriginalSample, originalModelOutput, sample));
     }
 
     /// <summary>sigma_t * z for the configured variance type, following diffusers' _get_variance and step.</summary>

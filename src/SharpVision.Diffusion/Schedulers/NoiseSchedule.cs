@@ -249,6 +249,13 @@ internal static class NoiseSchedule
         return (a * noise - b * sample).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Moves a step's result out of the step's dispose scope, unless it is one of the caller's own tensors (for
+    /// example x_0 = model output with prediction_type sample and no clipping), whose lifetime stays the caller's.
+    /// </summary>
+    public static Tensor Escape(Tensor result, params Tensor?[] callerTensors) =>
+        callerTensors.Any(t => ReferenceEquals(t, result)) ? result : result.MoveToOuterDisposeScope();
+
     public static void RequireSameShape(Tensor reference, Tensor other, string referenceName, string otherName)
     {
         ArgumentNullException.ThrowIfNull(reference, referenceName);

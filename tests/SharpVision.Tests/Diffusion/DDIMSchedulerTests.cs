@@ -153,6 +153,27 @@ public sealed class DDIMSchedulerTests
             }, iter: 200, seed: "0N0XIzNsQ0O2");
     }
 
+    [Fact]
+    public void Step_LongLoop_LeavesNoLiveTensorsBehind()
+    {
+        var s = new DDIMScheduler(new DDIMSchedulerConfig { Thresholding = true, PredictionType = PredictionType.Sample });
+        s.SetTimesteps(200);
+        using var outer = NewDisposeScope();
+        var x = Randn(12, 2, 3, 8, 8);
+        var output = Randn(13, 2, 3, 8, 8);
+        var generator = new Generator(3);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        foreach (long t in s.Timesteps)
+        {
+            using var scope = NewDisposeScope();
+            var result = s.Step(output, t, x, eta: 0.5, generator: generator);
+            _ = s.AddNoise(result.PredOriginalSample, output, tensor(new[] { t }));
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.False(x.IsInvalid);
+        Assert.False(output.IsInvalid);
+    }
+
     // ---- forward process ----
 
     [Fact]
