@@ -49,7 +49,7 @@ public sealed class DDIMInverseScheduler
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Select(t => (long)t).ToArray();
     }
 
-    /// <summary>Builds a scheduler from a diffusers scheduler_config.json.</summary>
+    /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
     public static DDIMInverseScheduler FromConfigFile(string path) => new(DDIMInverseSchedulerConfig.Load(path));
 
     /// <summary>

@@ -44,7 +44,8 @@ public sealed record DDIMInverseSchedulerConfig
     /// <summary>The config as diffusers writes it: keys sorted, two-space indent.</summary>
     public string ToJson() => SchedulerConfigJson.ToJson(this);
 
-    /// <summary>Reads a scheduler_config.json file.</summary>
+    /// <summary>Reads a scheduler_config.json file, or the one in a folder (diffusers' <c>scheduler/</c>).</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
     public static DDIMInverseSchedulerConfig Load(string path) => SchedulerConfigJson.Load<DDIMInverseSchedulerConfig>(path);
 
     /// <summary>Writes the config atomically.</summary>

@@ -57,7 +57,7 @@ public sealed class DDIMScheduler
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (long)t).ToArray();
     }
 
-    /// <summary>Builds a scheduler from a diffusers scheduler_config.json.</summary>
+    /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
     public static DDIMScheduler FromConfigFile(string path) => new(DDIMSchedulerConfig.Load(path));
 
     /// <summary>Picks the <paramref name="numInferenceSteps"/> timesteps of the sampling loop by <c>timestep_spacing</c>.</summary>

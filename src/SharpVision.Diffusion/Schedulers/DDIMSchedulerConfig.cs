@@ -48,7 +48,8 @@ public sealed record DDIMSchedulerConfig
     /// <summary>The config as diffusers writes it: keys sorted, two-space indent.</summary>
     public string ToJson() => SchedulerConfigJson.ToJson(this);
 
-    /// <summary>Reads a scheduler_config.json file.</summary>
+    /// <summary>Reads a scheduler_config.json file, or the one in a folder (diffusers' <c>scheduler/</c>).</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
     public static DDIMSchedulerConfig Load(string path) => SchedulerConfigJson.Load<DDIMSchedulerConfig>(path);
 
     /// <summary>Writes the config atomically.</summary>

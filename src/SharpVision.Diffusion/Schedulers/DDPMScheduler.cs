@@ -49,7 +49,7 @@ public sealed class DDPMScheduler
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (long)t).ToArray();
     }
 
-    /// <summary>Builds a scheduler from a diffusers scheduler_config.json.</summary>
+    /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
     public static DDPMScheduler FromConfigFile(string path) => new(DDPMSchedulerConfig.Load(path));
 
     /// <summary>Samples with <paramref name="numInferenceSteps"/> of the T timesteps, picked by <c>timestep_spacing</c>.</summary>

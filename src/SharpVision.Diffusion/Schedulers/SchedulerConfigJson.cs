@@ -10,6 +10,8 @@ namespace SharpVision.Diffusion.Schedulers;
 /// </summary>
 internal static class SchedulerConfigJson
 {
+    public const string FileName = "scheduler_config.json";
+
     static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
@@ -47,9 +49,11 @@ internal static class SchedulerConfigJson
         return sorted.ToJsonString(Options) + "\n";
     }
 
+    /// <summary>The file itself, or a folder's <c>scheduler_config.json</c> (a pipeline's <c>scheduler/</c> folder).</summary>
     public static T Load<T>(string path) where T : class
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path)) path = Path.Combine(path, FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"scheduler config not found: {path}", path);
         return FromJson<T>(File.ReadAllText(path));
     }

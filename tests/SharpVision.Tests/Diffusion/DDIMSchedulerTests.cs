@@ -290,6 +290,21 @@ public sealed class DDIMSchedulerTests
     }
 
     [Fact]
+    public void Config_SaveAndLoad_ThroughAFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("sv-ddim-");
+        try
+        {
+            var config = new DDIMSchedulerConfig { StepsOffset = 1, BetaSchedule = BetaSchedule.ScaledLinear };
+            config.Save(Path.Combine(dir.FullName, "scheduler_config.json"));
+            var s = DDIMScheduler.FromConfigFile(dir.FullName);
+            Assert.Equal(config, s.Config with { ExtensionData = null });
+            Assert.Throws<FileNotFoundException>(() => DDIMSchedulerConfig.Load(Path.Combine(dir.FullName, "missing.json")));
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
     public void Config_Defaults_AreDiffusers()
     {
         var d = DDIMSchedulerConfig.FromJson("{}");
