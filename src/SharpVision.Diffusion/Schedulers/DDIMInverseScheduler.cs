@@ -19,7 +19,7 @@ public sealed class DDIMInverseScheduler
     /// <summary>The configuration this scheduler was built from.</summary>
     public DDIMInverseSchedulerConfig Config { get; }
 
-    /// <summary>alpha_bar before the first step: 1 with set_alpha_to_one, else alpha_bar_0 (float32, as diffusers).</summary>
+    /// <summary>alpha_bar before the first step: 1 with set_alpha_to_one (or the deprecated set_alpha_to_zero key, as diffusers reads it), else alpha_bar_0.</summary>
     public float InitialAlphaCumprod { get; }
 
     /// <summary>The inference steps set by <see cref="SetTimesteps"/>; null before.</summary>
@@ -45,7 +45,11 @@ public sealed class DDIMInverseScheduler
         betas = NoiseSchedule.Betas(Config.BetaSchedule, Config.NumTrainTimesteps, Config.BetaStart, Config.BetaEnd,
             Config.TrainedBetas, Config.RescaleBetasZeroSnr);
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
-        InitialAlphaCumprod = Config.SetAlphaToOne ? 1f : alphasCumprod[0];
+        // diffusers still honours the deprecated key set_alpha_to_zero, with the meaning of set_alpha_to_one.
+        bool setAlphaToOne = Config.SetAlphaToOne;
+        if (Config.ExtensionData?.TryGetValue("set_alpha_to_zero", out var legacy) == true && legacy.ValueKind is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False)
+            setAlphaToOne = legacy.GetBoolean();
+        InitialAlphaCumprod = setAlphaToOne ? 1f : alphasCumprod[0];
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Select(t => (long)t).ToArray();
     }
 

@@ -88,6 +88,15 @@ public sealed class DDIMInverseSchedulerTests
         Assert.Equal(config.ToJson(), back.ToJson());
     }
 
+    [Fact]
+    public void DeprecatedSetAlphaToZero_IsReadAsSetAlphaToOne()
+    {
+        var legacy = new DDIMInverseScheduler(DDIMInverseSchedulerConfig.FromJson("""{"set_alpha_to_zero": false}"""));
+        var plain = new DDIMInverseScheduler();
+        Assert.Equal(legacy.AlphasCumprod[0].item<float>(), legacy.InitialAlphaCumprod);
+        Assert.Equal(1f, plain.InitialAlphaCumprod);
+    }
+
     [Theory]
     [InlineData("ddim_inverse/ddim_inverse_default_20")]
     [InlineData("ddim_inverse/ddim_inverse_vpred_trailing_10")]
