@@ -61,7 +61,12 @@ public sealed class DDIMScheduler
     public static DDIMScheduler FromConfigFile(string path) => new(DDIMSchedulerConfig.Load(path));
 
     /// <summary>Picks the <paramref name="numInferenceSteps"/> timesteps of the sampling loop by <c>timestep_spacing</c>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
+    /// <remarks>
+    /// Timesteps equal diffusers' except where diffusers' <c>trailing</c> spacing breaks: numpy sizes its float arange
+    /// as ceil(T / (T / N)), which rounding makes N + 1 for some (T, N) such as (1000, 61), adding a timestep -1.
+    /// Here there are always N. <c>leading</c> with a steps_offset that pushes a timestep past T - 1 is rejected.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps, or steps_offset pushes a timestep past T - 1.</exception>
     public void SetTimesteps(int numInferenceSteps)
     {
         timesteps = NoiseSchedule.DescendingTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
