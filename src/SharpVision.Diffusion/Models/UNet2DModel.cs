@@ -190,16 +190,16 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         // 1. time: broadcast to the batch, features (float32 for positional, as in the reference), then the MLP
         var timesteps = timestep.dim() == 0 ? timestep.unsqueeze(0) : timestep; // (1) or (B)
         timesteps = timesteps.to(sample.device) * ones(batch, dtype: timesteps.dtype, device: sample.device); // (B)
-        var tEmb = time_proj.forward(timesteps).to(dtype); // (B, timestep_input_dim)
-        var emb = time_embedding.forward(tEmb); // (B, time_embed_dim)
+        var tEmb = time_proj.call(timesteps).to(dtype); // (B, timestep_input_dim)
+        var emb = time_embedding.call(tEmb); // (B, time_embed_dim)
         if (class_embedding is not null)
         {
-            var labels = Config.ClassEmbedType == ClassEmbedType.Timestep ? time_proj.forward(classLabels!).to(dtype) : classLabels!;
-            emb = emb + class_embedding.forward(labels).to(dtype);
+            var labels = Config.ClassEmbedType == ClassEmbedType.Timestep ? time_proj.call(classLabels!).to(dtype) : classLabels!;
+            emb = emb + class_embedding.call(labels).to(dtype);
         }
 
         // 2. pre-process
-        var h = conv_in.forward(sample);
+        var h = conv_in.call(sample);
 
         // 3. down: keep every intermediate state for the skips
         var skips = new List<Tensor> { h };
@@ -211,7 +211,7 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         }
 
         // 4. mid
-        if (mid_block is not null) h = mid_block.forward(h, emb);
+        if (mid_block is not null) h = mid_block.call(h, emb);
 
         // 5. up: each block consumes the last NumResnets skips
         foreach (var block in up_blocks)
@@ -223,7 +223,7 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         }
 
         // 6. post-process
-        h = conv_out.forward(nn.functional.silu(conv_norm_out.forward(h)));
+        h = conv_out.call(nn.functional.silu(conv_norm_out.call(h)));
         if (Config.TimeEmbeddingType == TimeEmbeddingType.Fourier)
             h = h / timesteps.reshape(batch, 1, 1, 1); // the network predicts σ·output for score matching
         return h.MoveToOuterDisposeScope();

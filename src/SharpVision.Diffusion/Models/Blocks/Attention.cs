@@ -83,19 +83,19 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
             ? hiddenStates.view(b, query_dim, -1).transpose(1, 2) // (B, HW, C)
             : hiddenStates;
         if (group_norm is not null)
-            x = group_norm.forward(x.transpose(1, 2)).transpose(1, 2); // normalise over (C, N), back to (B, N, C)
+            x = group_norm.call(x.transpose(1, 2)).transpose(1, 2); // normalise over (C, N), back to (B, N, C)
         var context = encoderHiddenStates ?? x;
 
-        var q = to_q.forward(x);
-        var k = to_k.forward(context);
-        var v = to_v.forward(context);
+        var q = to_q.call(x);
+        var k = to_k.call(context);
+        var v = to_v.call(context);
         long headDim = k.shape[^1] / heads;
         q = q.view(b, -1, heads, headDim).transpose(1, 2); // (B, heads, N, head_dim)
         k = k.view(b, -1, heads, headDim).transpose(1, 2); // (B, heads, M, head_dim)
         v = v.view(b, -1, heads, headDim).transpose(1, 2); // (B, heads, M, head_dim)
         var attn = nn.functional.scaled_dot_product_attention(q, k, v); // softmax(q kᵀ / √head_dim) v
         attn = attn.transpose(1, 2).reshape(b, -1, heads * headDim); // (B, N, inner)
-        var output = to_out[1].forward(to_out[0].forward(attn)); // (B, N, C_out)
+        var output = to_out[1].call(to_out[0].call(attn)); // (B, N, C_out)
         if (image)
         {
             output = output.transpose(-1, -2).reshape(b, -1, hiddenStates.shape[2], hiddenStates.shape[3]); // (B, C_out, H, W)

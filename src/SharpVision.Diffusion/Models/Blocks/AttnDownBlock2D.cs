@@ -43,14 +43,14 @@ public sealed class AttnDownBlock2D : nn.Module<Tensor, Tensor?, DownBlockOutput
         var h = hiddenStates;
         for (int i = 0; i < resnets.Count; i++)
         {
-            h = resnets[i].forward(h, temb);
-            h = attentions[i].forward(h);
+            h = resnets[i].call(h, temb);
+            h = attentions[i].call(h, null);
             states.Add(h);
         }
         if (downsamplers is not null)
         {
             foreach (var down in downsamplers)
-                h = down is ResnetBlock2D r ? r.forward(h, temb) : ((Downsample2D)down).forward(h);
+                h = down is ResnetBlock2D r ? r.call(h, temb) : ((Downsample2D)down).call(h);
             states.Add(h);
         }
         return new DownBlockOutput(h, states);

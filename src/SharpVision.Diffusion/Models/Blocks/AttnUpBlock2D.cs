@@ -49,12 +49,12 @@ public sealed class AttnUpBlock2D : nn.Module<Tensor, IReadOnlyList<Tensor>, Ten
         for (int i = 0; i < resnets.Count; i++)
         {
             var skip = resHiddenStates[resHiddenStates.Count - 1 - i];
-            h = resnets[i].forward(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
-            h = attentions[i].forward(h);
+            h = resnets[i].call(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
+            h = attentions[i].call(h, null);
         }
         if (upsamplers is not null)
             foreach (var up in upsamplers)
-                h = up is ResnetBlock2D r ? r.forward(h, temb) : ((Upsample2D)up).Forward(h, upsampleSize);
+                h = up is ResnetBlock2D r ? r.call(h, temb) : ((Upsample2D)up).Forward(h, upsampleSize);
         return h;
     }
 }

@@ -34,12 +34,12 @@ public sealed class DownBlock2D : nn.Module<Tensor, Tensor?, DownBlockOutput>, I
         var h = hiddenStates;
         foreach (var resnet in resnets)
         {
-            h = resnet.forward(h, temb);
+            h = resnet.call(h, temb);
             states.Add(h);
         }
         if (downsamplers is not null)
         {
-            foreach (var down in downsamplers) h = down.forward(h);
+            foreach (var down in downsamplers) h = down.call(h);
             states.Add(h);
         }
         return new DownBlockOutput(h, states);

@@ -43,8 +43,8 @@ public sealed class Downsample2D : nn.Module<Tensor, Tensor>
         if (padding == 0)
         {
             using var padded = nn.functional.pad(hiddenStates, [0, 1, 0, 1]);
-            return conv.forward(padded);
+            return conv.call(padded);
         }
-        return conv.forward(hiddenStates);
+        return conv.call(hiddenStates);
     }
 }

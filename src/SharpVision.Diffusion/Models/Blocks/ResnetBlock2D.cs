@@ -83,42 +83,42 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
         Shapes.RequireDim(inputTensor, 1, in_channels, $"(B, {in_channels}, H, W)", nameof(inputTensor));
         using var scope = torch.NewDisposeScope();
         var residual = inputTensor;
-        var h = Activations.Apply(nonlinearity, norm1.forward(inputTensor));
+        var h = Activations.Apply(nonlinearity, norm1.call(inputTensor));
         if (upsample is not null)
         {
-            residual = upsample.forward(residual);
-            h = upsample.forward(h);
+            residual = upsample.call(residual);
+            h = upsample.call(h);
         }
         else if (downsample is not null)
         {
-            residual = downsample.forward(residual);
-            h = downsample.forward(h);
+            residual = downsample.call(residual);
+            h = downsample.call(h);
         }
-        h = conv1.forward(h);
+        h = conv1.call(h);
 
         Tensor? t = null;
         if (time_emb_proj is not null && temb is not null)
         {
             var te = skip_time_act ? temb : Activations.Apply(nonlinearity, temb);
-            t = time_emb_proj.forward(te).unsqueeze(-1).unsqueeze(-1); // (B, C_out or 2 C_out, 1, 1)
+            t = time_emb_proj.call(te).unsqueeze(-1).unsqueeze(-1); // (B, C_out or 2 C_out, 1, 1)
         }
         if (time_embedding_norm == ResnetTimeScaleShift.ScaleShift)
         {
             if (t is null)
                 throw new ArgumentException("a scale_shift resnet block needs a time embedding (temb was null)", nameof(temb));
             var parts = t.chunk(2, dim: 1); // scale, shift: (B, C_out, 1, 1) each
-            h = norm2.forward(h);
+            h = norm2.call(h);
             h = h * (1 + parts[0]) + parts[1];
         }
         else
         {
             if (t is not null) h = h + t;
-            h = norm2.forward(h);
+            h = norm2.call(h);
         }
         h = Activations.Apply(nonlinearity, h);
-        h = dropout.forward(h);
-        h = conv2.forward(h);
-        if (conv_shortcut is not null) residual = conv_shortcut.forward(residual);
+        h = dropout.call(h);
+        h = conv2.call(h);
+        if (conv_shortcut is not null) residual = conv_shortcut.call(residual);
         var output = residual + h;
         if (output_scale_factor != 1.0) output = output / output_scale_factor;
         return output.MoveToOuterDisposeScope();

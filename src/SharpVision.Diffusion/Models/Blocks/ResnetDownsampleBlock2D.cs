@@ -31,12 +31,12 @@ public sealed class ResnetDownsampleBlock2D : nn.Module<Tensor, Tensor?, DownBlo
         var h = hiddenStates;
         foreach (var resnet in resnets)
         {
-            h = resnet.forward(h, temb);
+            h = resnet.call(h, temb);
             states.Add(h);
         }
         if (downsamplers is not null)
         {
-            foreach (var down in downsamplers) h = down.forward(h, temb);
+            foreach (var down in downsamplers) h = down.call(h, temb);
             states.Add(h);
         }
         return new DownBlockOutput(h, states);

@@ -40,10 +40,10 @@ public sealed class ResnetUpsampleBlock2D : nn.Module<Tensor, IReadOnlyList<Tens
         for (int i = 0; i < resnets.Count; i++)
         {
             var skip = resHiddenStates[resHiddenStates.Count - 1 - i];
-            h = resnets[i].forward(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
+            h = resnets[i].call(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
         }
         if (upsamplers is not null)
-            foreach (var up in upsamplers) h = up.forward(h, temb);
+            foreach (var up in upsamplers) h = up.call(h, temb);
         return h;
     }
 }

@@ -31,7 +31,7 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor sample)
     {
         using var scope = torch.NewDisposeScope();
-        var h = Activations.Apply(act, linear_1.forward(sample));
-        return linear_2.forward(h).MoveToOuterDisposeScope();
+        var h = Activations.Apply(act, linear_1.call(sample));
+        return linear_2.call(h).MoveToOuterDisposeScope();
     }
 }

@@ -38,11 +38,11 @@ public sealed class UNetMidBlock2D : nn.Module<Tensor, Tensor?, Tensor>
     /// <returns>(B, C, H, W).</returns>
     public override Tensor forward(Tensor hiddenStates, Tensor? temb)
     {
-        var h = resnets[0].forward(hiddenStates, temb);
+        var h = resnets[0].call(hiddenStates, temb);
         for (int i = 1; i < resnets.Count; i++)
         {
-            if (attentions.Count > 0) h = attentions[i - 1].forward(h);
-            h = resnets[i].forward(h, temb);
+            if (attentions.Count > 0) h = attentions[i - 1].call(h, null);
+            h = resnets[i].call(h, temb);
         }
         return h;
     }

@@ -42,11 +42,11 @@ public sealed class Upsample2D : nn.Module<Tensor, Tensor>
     public Tensor Forward(Tensor hiddenStates, long[]? outputSize)
     {
         Shapes.RequireDim(hiddenStates, 1, channels, $"(B, {channels}, H, W)", nameof(hiddenStates));
-        if (use_conv_transpose) return conv!.forward(hiddenStates);
+        if (use_conv_transpose) return conv!.call(hiddenStates);
         var up = outputSize is null
             ? nn.functional.interpolate(hiddenStates, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest)
             : nn.functional.interpolate(hiddenStates, size: outputSize, mode: InterpolationMode.Nearest);
         if (conv is null) return up;
-        using (up) return conv.forward(up);
+        using (up) return conv.call(up);
     }
 }
