@@ -191,6 +191,24 @@ public sealed class UNet2DModelTests : IDisposable
     }
 
     [Fact]
+    public void CenteringMapsTheInputAndDropoutIsOffInEval()
+    {
+        torch.manual_seed(7);
+        using var plain = new UNet2DModel(Small(c => c with { Dropout = 0.5 }));
+        using var centred = new UNet2DModel(Small(c => c with { Dropout = 0.5, CenterInputSample = true }));
+        centred.load_state_dict(plain.state_dict());
+        plain.eval();
+        centred.eval();
+        using var noGrad = torch.no_grad();
+        var x = rand(2, 1, 8, 8);
+        var a = centred.forward(x, 3);
+        Assert.True(a.allclose(plain.forward(2 * x - 1, 3), rtol: 1e-5, atol: 1e-6));
+        Assert.True(Same(a, centred.forward(x, 3)), "eval outputs differ between calls: dropout active?");
+        centred.train();
+        Assert.False(Same(a, centred.forward(x, 3)), "dropout 0.5 had no effect in training mode");
+    }
+
+    [Fact]
     public void InconsistentConfigsAreRejected()
     {
         var e = Assert.Throws<ArgumentException>(() => new UNet2DModel(Small(c => c with { BlockOutChannels = [16, 32, 32] })));

@@ -64,6 +64,24 @@ public sealed class UNetBlocksTests
     }
 
     [Fact]
+    public void CrossAttentionTakesKeysFromTheEncoderStates()
+    {
+        torch.manual_seed(6);
+        using var attn = new Attention(8, crossAttentionDim: 5, heads: 2, dimHead: 4);
+        attn.eval();
+        using var noGrad = torch.no_grad();
+        var x = randn(2, 7, 8);
+        var context = randn(2, 3, 5);
+        var y = attn.forward(x, context);
+        Assert.Equal(new long[] { 2, 7, 8 }, y.shape);
+        // permuting the encoder tokens permutes keys and values together: the output is unchanged
+        var permuted = context.index_select(1, tensor(new long[] { 2, 0, 1 }));
+        Assert.True(y.allclose(attn.forward(x, permuted), rtol: 1e-5, atol: 1e-6));
+        var e = Assert.Throws<ArgumentException>(() => attn.forward(x, randn(2, 3, 8)));
+        Assert.Contains("(2, M, 5)", e.Message);
+    }
+
+    [Fact]
     public void ResnetScaleShiftIsNormThenAffineFromTheEmbedding()
     {
         torch.manual_seed(5);

@@ -23,6 +23,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     public readonly ModuleList<nn.Module<Tensor, Tensor>> to_out;
 
     readonly long query_dim;
+    readonly long cross_attention_dim;
     readonly long heads;
     readonly bool residual_connection;
     readonly double rescale_output_factor;
@@ -49,6 +50,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         long inner = heads * dimHead;
         long kvDim = crossAttentionDim ?? queryDim;
         query_dim = queryDim;
+        cross_attention_dim = kvDim;
         this.heads = heads;
         residual_connection = residualConnection;
         rescale_output_factor = rescaleOutputFactor;
@@ -67,7 +69,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     /// <param name="hiddenStates">(B, C, H, W) image or (B, N, C) tokens.</param>
     /// <param name="encoderHiddenStates">(B, M, C_cross) keys/values for cross-attention; null for self-attention.</param>
     /// <returns>The input's shape (with C_out channels).</returns>
-    /// <exception cref="ArgumentException">Rank other than 3 or 4, or the wrong channel count.</exception>
+    /// <exception cref="ArgumentException">Rank other than 3 or 4, the wrong channel count, or encoder states not (B, M, C_cross).</exception>
     public override Tensor forward(Tensor hiddenStates, Tensor? encoderHiddenStates)
     {
         ArgumentNullException.ThrowIfNull(hiddenStates);
@@ -75,6 +77,10 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         if (image) Shapes.RequireDim(hiddenStates, 1, query_dim, $"(B, {query_dim}, H, W)", nameof(hiddenStates));
         else if (hiddenStates.dim() == 3) Shapes.RequireDim(hiddenStates, 2, query_dim, $"(B, N, {query_dim})", nameof(hiddenStates));
         else throw new ArgumentException($"hiddenStates must be (B, {query_dim}, H, W) or (B, N, {query_dim}); got {Shapes.Format(hiddenStates)}", nameof(hiddenStates));
+
+        if (encoderHiddenStates is not null &&
+            (encoderHiddenStates.dim() != 3 || encoderHiddenStates.shape[0] != hiddenStates.shape[0] || encoderHiddenStates.shape[2] != cross_attention_dim))
+            throw new ArgumentException($"encoderHiddenStates must be ({hiddenStates.shape[0]}, M, {cross_attention_dim}); got {Shapes.Format(encoderHiddenStates)}", nameof(encoderHiddenStates));
 
         using var scope = torch.NewDisposeScope();
         var residual = hiddenStates;
