@@ -33,6 +33,7 @@ public sealed class CommandLineApp(IReadOnlyList<ICommand> commands)
         catch (Exception e) when (IsUserError(e))
         {
             stderr.WriteLine($"error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("SHARPVISION_DEBUG") is "1") stderr.WriteLine(e);
             return UserError;
         }
     }
