@@ -217,6 +217,22 @@ public sealed class VectorQuantizerTests
     }
 
     [Fact]
+    public void Ema_state_follows_the_module_dtype_and_steps_stay_integer()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var vq = new VectorQuantizer(8, 3, new VectorQuantizerOptions { Update = QuantizerUpdate.Ema, DeadCodeThreshold = 0.1 }, new Generator(4));
+        vq.to(ScalarType.Float64);
+        vq.train();
+        var output = vq.forward(randn([2, 3, 4, 4], dtype: ScalarType.Float64, generator: new Generator(5)));
+        Assert.Equal(ScalarType.Float64, output.Quantized.dtype);
+        Assert.Equal(ScalarType.Float64, vq.Codebook.dtype);
+        Assert.Equal(ScalarType.Float64, vq.ema_cluster_size!.dtype);
+        Assert.Equal(ScalarType.Int64, vq.ema_steps!.dtype);
+        Assert.Equal(1, vq.ema_steps.item<long>());
+        Assert.False(vq.Codebook.requires_grad);
+    }
+
+    [Fact]
     public void Perplexity_and_usage_of_known_assignments()
     {
         using var vq = WithCodebook([0, 0, 10, 0, 0, 10, 10, 10], 2, new VectorQuantizerOptions());
