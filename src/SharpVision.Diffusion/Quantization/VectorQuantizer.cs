@@ -103,10 +103,10 @@ public sealed class VectorQuantizer : nn.Module<Tensor, VectorQuantizerOutput>
     {
         Shapes.RequireRank(z, 4, $"(B, {vq_embed_dim}, H, W)", nameof(z));
         Shapes.RequireDim(z, 1, vq_embed_dim, $"(B, {vq_embed_dim}, H, W) with C equal to the code dimension {vq_embed_dim}", nameof(z));
+        using var scope = torch.NewDisposeScope();
         if (z.isnan().any().item<bool>())
             throw new ArgumentException($"z {Shapes.Format(z)} contains NaN; the nearest code of a NaN vector is undefined", nameof(z));
 
-        using var scope = torch.NewDisposeScope();
         var zLast = z.permute(0, 2, 3, 1).contiguous();   // (B, H, W, C)
         var flat = zLast.view(-1, vq_embed_dim);           // (N, C), N = B·H·W
         if (training && initted is not null && !initted.item<bool>())
@@ -177,10 +177,10 @@ public sealed class VectorQuantizer : nn.Module<Tensor, VectorQuantizerOutput>
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.Length != 4 || shape[3] != vq_embed_dim || shape[0] * shape[1] * shape[2] != indices.numel())
             throw new ArgumentException($"shape must be (B, H, W, {vq_embed_dim}) with B·H·W = {indices.numel()} indices; got {Shapes.Format(shape)}", nameof(shape));
+        using var scope = torch.NewDisposeScope();
         var flatIndices = indices.reshape(-1);
         if (flatIndices.numel() > 0 && (flatIndices.min().item<long>() < 0 || flatIndices.max().item<long>() >= n_e))
             throw new ArgumentException($"indices must be in [0, {n_e})", nameof(indices));
-        using var scope = torch.NewDisposeScope();
         var codes = Codebook.index_select(0, flatIndices).view(shape); // (B, H, W, C)
         return codes.permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope(); // (B, C, H, W)
     }
