@@ -116,13 +116,15 @@ public sealed class VectorQuantizer : nn.Module<Tensor, VectorQuantizerOutput>
         // The losses use the gathered codes, so the codebook gradient is an index_add into the selected rows.
         var zq = Codebook.index_select(0, indices).view(zLast.shape);              // (B, H, W, C)
 
+        // The squared norms are means over all elements, as in the reference; mse_loss computes each in one op
+        // without keeping the (N, C) difference and square alive in this scope (they dominate peak memory).
         // Commitment term ||z_e − sg[e]||²: the code is a constant, the gradient reaches the encoder only.
-        var commitment = (zq.detach() - zLast).pow(2).mean();
+        var commitment = nn.functional.mse_loss(zLast, zq.detach());
         Tensor codebookLoss, commitmentLoss;
         if (options.Update == QuantizerUpdate.Gradient)
         {
             // Codebook term ||sg[z_e] − e||²: the encoder output is a constant, the gradient reaches the code only.
-            var codebookTerm = (zq - zLast.detach()).pow(2).mean();
+            var codebookTerm = nn.functional.mse_loss(zq, zLast.detach());
             codebookLoss = options.Legacy ? options.Beta * codebookTerm : codebookTerm;
             commitmentLoss = options.Legacy ? commitment : options.Beta * commitment;
         }
@@ -134,7 +136,12 @@ public sealed class VectorQuantizer : nn.Module<Tensor, VectorQuantizerOutput>
         var loss = commitmentLoss + codebookLoss;
 
         // Straight-through: forward value e, backward identity to z_e (sg[e − z_e] has no gradient).
-        var quantized = (zLast + (zq - zLast).detach()).permute(0, 3, 1, 2).contiguous(); // (B, C, H, W)
+        Tensor quantized, shift;
+        using (torch.no_grad()) shift = zq - zLast;                     // (B, H, W, C) sg[e − z_e]
+        using (shift)
+        using (var straight = zLast + shift)                            // (B, H, W, C)
+        using (var channelsFirst = straight.permute(0, 3, 1, 2))        // (B, C, H, W) view
+            quantized = channelsFirst.contiguous();
 
         var counts = bincount(indices, minlength: n_e).to(flat.dtype);             // (n_e)
         var (perplexity, usage) = Statistics(counts, flat.shape[0]);
