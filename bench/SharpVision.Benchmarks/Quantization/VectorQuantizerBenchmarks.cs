@@ -13,8 +13,13 @@ namespace SharpVision.Benchmarks.Quantization;
 /// <remarks>
 /// [MemoryDiagnoser] sees managed memory only; libtorch allocates natively. Each iteration therefore resets the
 /// process's peak resident set (writing 5 to /proc/self/clear_refs, Linux) and reads VmHWM after it: the largest
-/// peak-minus-start over the iterations is printed as "peak RSS delta" in the log. For reference, the float32
-/// distance matrix is 65,536 × 1,024 × 4 B = 256 MiB whole and 8,192 × 1,024 × 4 B = 32 MiB per chunk.
+/// peak-minus-start over the iterations is printed as "peak RSS delta" in the log. Run with
+/// <c>MALLOC_MMAP_THRESHOLD_=1048576</c>: otherwise glibc raises its mmap threshold after the first large free and
+/// keeps later 32 MiB blocks in the heap, where their pages count in the start RSS and the delta understates.
+/// In-process (<c>--inProcess</c>), since BenchmarkDotNet's generated project does not get the LibTorchSharp
+/// GLIBCXX patch. For reference, the float32 distance matrix is 65,536 × 1,024 × 4 B = 256 MiB whole and
+/// 8,192 × 1,024 × 4 B = 32 MiB per chunk.
+/// Run: <c>MALLOC_MMAP_THRESHOLD_=1048576 dotnet run -c Release --project bench/SharpVision.Benchmarks -- --filter '*VectorQuantizer*' --job short --inProcess</c>
 /// </remarks>
 [MemoryDiagnoser]
 public class VectorQuantizerBenchmarks

@@ -34,6 +34,8 @@ namespace SharpVision.Diffusion.Quantization;
 /// (divided by 1 − γ^t after t updates, which is the same as using decay γ(1 − γ^(t−1)) / (1 − γ^t) at step t),
 /// so the first update sets them to that batch's statistics and codes unused by it become zero vectors until
 /// used (or restarted, <see cref="VectorQuantizerOptions.DeadCodeThreshold"/>).</para>
+/// <para>Not supported from diffusers: <c>remap</c> (re-indexing through a .npy list of used codes). Indices are
+/// always returned as (B, H, W), diffusers' <c>sane_index_shape</c>; flatten them for its default (B·H·W).</para>
 /// </remarks>
 public sealed class VectorQuantizer : nn.Module<Tensor, VectorQuantizerOutput>
 {
