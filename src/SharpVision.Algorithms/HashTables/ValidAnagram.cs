@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace SharpVision.Algorithms.HashTables;
+
+// LeetCode 242 "Valid Anagram", generalised from the 26-letter table of the design notes to all of Unicode.
+public static partial class HashTableAlgorithms
+{
+    /// <summary>Strings at least this long count BMP characters in a 64K-entry table instead of a dictionary.</summary>
+    const int BmpTableThreshold = 4096;
+
+    /// <summary>ulongs (4 chars each) counted between two checks that the text is still Latin-1.</summary>
+    const int Latin1BlockWords = 1024;
+
+    /// <summary>
+    /// Whether <paramref name="t"/> is a rearrangement of <paramref name="s"/>: both hold the same multiset of
+    /// Unicode code points. Comparison is ordinal and case-sensitive, with no normalisation ("é" precomposed and
+    /// "e" + U+0301 differ).
+    /// </summary>
+    /// <remarks>
+    /// <para>A surrogate pair is one code point (a <see cref="Rune"/>), so "\uD83D\uDE00\uD83D\uDE01" and
+    /// "\uD83D\uDE01\uD83D\uDE00" are anagrams, while swapping only the low halves of two pairs is not.</para>
+    /// <para>Lone (unpaired) surrogates are counted as themselves, by their code unit value (U+D800..U+DFFF), the way
+    /// Python's <c>str</c> keeps them. Rune enumeration would turn every one of them into U+FFFD and make
+    /// "\uD800" an anagram of "\uDC00" and of "\uFFFD"; since no scalar value lies in the surrogate range, counting
+    /// the code unit keeps distinct code units distinct.</para>
+    /// <para>Cost: O(|s| + |t|) time. Text whose chars are all below 256 uses a stack histogram (no allocation);
+    /// other text uses a dictionary of code points, or for long text a pooled 64K table for the BMP plus a
+    /// dictionary for supplementary code points only.</para>
+    /// </remarks>
+    /// <param name="s">First string.</param>
+    /// <param name="t">Second string.</param>
+    /// <returns><c>true</c> when every code point occurs equally often in both.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="s"/> or <paramref name="t"/> is null.</exception>
+    public static bool IsAnagram(string s, string t)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(t);
+        // Equal code point multisets imply equal UTF-16 lengths (each code point has one fixed length), so a length
+        // mismatch settles it; with equal lengths the counting below needs no final "all zero" scan either.
+        if (s.Length != t.Length) return false;
+        return CountLatin1(s, t) ?? CountCodePoints(s, t);
+    }
+
+    /// <summary>The Latin-1 fast path; null as soon as a char ≥ 256 shows up (the caller then starts over).</summary>
+    static bool? CountLatin1(ReadOnlySpan<char> s, ReadOnlySpan<char> t)
+    {
+        // Eight 256-entry histograms: s adds into tables 0-3, t subtracts from tables 4-7, one table per char lane of
+        // a 4-char ulong. Separate tables keep consecutive increments of the same letter from waiting on each other
+        // (a store-to-load dependency), which is what limits a single-table count on real text. 8 KiB: fits L1.
+        Span<int> counts = stackalloc int[8 * 256];
+        ref int c = ref MemoryMarshal.GetReference(counts);
+        ReadOnlySpan<ulong> s4 = MemoryMarshal.Cast<char, ulong>(s);
+        ReadOnlySpan<ulong> t4 = MemoryMarshal.Cast<char, ulong>(t);
+        const ulong HighBytes = 0xFF00_FF00_FF00_FF00;
+        for (int start = 0; start < s4.Length; start += Latin1BlockWords)
+        {
+            int end = Math.Min(s4.Length, start + Latin1BlockWords);
+            ulong seen = 0;
+            for (int i = start; i < end; i++)
+            {
+                ulong a = s4[i], b = t4[i];
+                seen |= a | b;
+                // Every index is masked to a byte, so it stays inside its 256-entry table whatever the text holds;
+                // chars ≥ 256 give wrong counts here, but `seen` catches them before any answer is returned.
+                Unsafe.Add(ref c, (int)(a & 0xFF))++;
+                Unsafe.Add(ref c, 256 + (int)((a >> 16) & 0xFF))++;
+                Unsafe.Add(ref c, 512 + (int)((a >> 32) & 0xFF))++;
+                Unsafe.Add(ref c, 768 + (int)((a >> 48) & 0xFF))++;
+                Unsafe.Add(ref c, 1024 + (int)(b & 0xFF))--;
+                Unsafe.Add(ref c, 1280 + (int)((b >> 16) & 0xFF))--;
+                Unsafe.Add(ref c, 1536 + (int)((b >> 32) & 0xFF))--;
+                Unsafe.Add(ref c, 1792 + (int)((b >> 48) & 0xFF))--;
+            }
+            if ((seen & HighBytes) != 0) return null;
+        }
+        for (int i = s4.Length * 4; i < s.Length; i++)
+        {
+            if ((s[i] | t[i]) >= 256) return null;
+            counts[s[i]]++;
+            counts[1024 + t[i]]--;
+        }
+        for (int v = 0; v < 256; v++)
+        {
+            int sum = counts[v] + counts[256 + v] + counts[512 + v] + counts[768 + v]
+                    + counts[1024 + v] + counts[1280 + v] + counts[1536 + v] + counts[1792 + v];
+            if (sum != 0) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The general path: counts code points of s up and of t down (lengths already equal).</summary>
+    static bool CountCodePoints(string s, string t)
+    {
+        int[]? bmp = null;
+        if (s.Length >= BmpTableThreshold)
+        {
+            bmp = ArrayPool<int>.Shared.Rent(0x10000);
+            Array.Clear(bmp, 0, 0x10000);
+        }
+        var others = new Dictionary<int, int>();
+        try
+        {
+            for (int i = 0; i < s.Length;)
+            {
+                int cp = NextCodePoint(s, ref i);
+                if (bmp is not null && cp < 0x10000) bmp[cp]++;
+                else CollectionsMarshal.GetValueRefOrAddDefault(others, cp, out _)++;
+            }
+            // t only counts down. If no count goes negative, all are zero: the counts weighted by each code point's
+            // UTF-16 length sum to |s| - |t| = 0, and non-negative terms with positive weights summing to 0 are all 0.
+            for (int i = 0; i < t.Length;)
+            {
+                int cp = NextCodePoint(t, ref i);
+                int left = bmp is not null && cp < 0x10000
+                    ? --bmp[cp]
+                    : --CollectionsMarshal.GetValueRefOrAddDefault(others, cp, out _);
+                if (left < 0) return false;
+            }
+            return true;
+        }
+        finally
+        {
+            if (bmp is not null) ArrayPool<int>.Shared.Return(bmp);
+        }
+    }
+
+    /// <summary>
+    /// The code point at <paramref name="i"/>, advancing past it: the scalar value of a BMP char or a well-formed
+    /// surrogate pair, or the code unit itself for a lone surrogate (see <see cref="IsAnagram"/>).
+    /// </summary>
+    static int NextCodePoint(string text, ref int i)
+    {
+        char c = text[i];
+        if (!char.IsSurrogate(c)) { i++; return c; }
+        if (Rune.DecodeFromUtf16(text.AsSpan(i), out Rune rune, out int used) == OperationStatus.Done)
+        {
+            i += used;
+            return rune.Value;
+        }
+        i++;
+        return c;
+    }
+}
