@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SharpVision.Algorithms.HashTables;
 
@@ -25,9 +26,10 @@ public static partial class HashTableAlgorithms
     /// <list type="bullet">
     /// <item>Dense values (the smaller array's value range is at most 16 × (n + m)): one bit per value of the range
     /// for each array, ANDed word by word; reading the set bits in order yields the result already sorted.</item>
-    /// <item>Otherwise: an open-addressing hash set (linear probing, multiply-shift hashing with a random odd
-    /// multiplier per call, so no fixed input is slow for every call) whose slots also record "already reported";
-    /// the hits are then radix sorted, which keeps the whole call linear.</item>
+    /// <item>Otherwise: both arrays are split by value into cache-sized partitions (a counting-sort pass), and each
+    /// partition is intersected with an open-addressing hash set (linear probing; multiply-shift hashing with a
+    /// random odd multiplier per call, so no fixed input is slow on every call) whose slots also record "already
+    /// reported". Partitions come in value order; each one's hits are radix sorted, which keeps the call linear.</item>
     /// </list>
     /// </remarks>
     /// <param name="nums1">First array (any length, duplicates allowed).</param>
@@ -44,7 +46,7 @@ public static partial class HashTableAlgorithms
         long range = (long)max - min + 1;
         return range <= DenseRangeFactor * ((long)small.Length + large.Length) && range <= MaxDenseBits
             ? DenseIntersection(small, large, min, (uint)range)
-            : HashedIntersection(small, large);
+            : HashedIntersection(small, large, min, max);
     }
 
     static (int Min, int Max) MinMax(ReadOnlySpan<int> values)
@@ -117,62 +119,142 @@ public static partial class HashTableAlgorithms
         }
     }
 
-    /// <summary>Hash path for values spread over a range too wide for a bitmap.</summary>
-    static int[] HashedIntersection(int[] small, int[] large)
+    /// <summary>
+    /// Hash path for values spread over a range too wide for a bitmap. One big table would make every probe a cache
+    /// miss (16 MiB of slots for a million values), so both arrays are first split by value into partitions of about
+    /// <see cref="PartitionTarget"/> elements of the smaller array (an MSD radix step: two sequential passes each),
+    /// and each partition is intersected with its own small, cache-resident table. Partitions are in value order, so
+    /// sorting each one's hits sorts the whole result.
+    /// </summary>
+    static int[] HashedIntersection(int[] small, int[] large, int min, int max)
     {
         // A table of 2^30+ slots is past what one array holds; inputs that large (a 1 GiB+ smaller array) take
         // the framework's set and sort instead.
         if (small.Length > 1 << 28) return HashSetIntersection(small, large);
-        // Slot layout (one ulong, so a probe touches one cache line): bits 0-31 the value, bit 32 "occupied",
-        // bit 33 "already reported". An all-zero slot is empty, so every int, 0 included, can be stored.
-        const ulong Occupied = 1UL << 32, Reported = 1UL << 33;
-        // Capacity: a power of two at least twice the smaller array, so the load factor stays ≤ 1/2.
-        int bits = Math.Max(4, BitOperations.Log2((uint)small.Length) + 2);
-        int capacity = 1 << bits, mask = capacity - 1, shift = 64 - bits;
-        // Multiply-shift hashing (Dietzfelbinger et al.): the top bits of value × random odd 64-bit multiplier.
-        ulong multiplier = (ulong)Random.Shared.NextInt64() << 1 | 1;
-        ulong[] slots = ArrayPool<ulong>.Shared.Rent(capacity);
+        // Partition of x: (x - min) >> shift, monotone in x; shift leaves at most 2^partitionBits partitions.
+        uint span = unchecked((uint)max - (uint)min);
+        int partitionBits = Math.Clamp(BitOperations.Log2((uint)(small.Length / PartitionTarget)), 0, 12);
+        // (Capped at 31: C# takes a uint shift count mod 32, and 31 already leaves at most two partitions.)
+        int shift = Math.Clamp(32 - BitOperations.LeadingZeroCount(span) - partitionBits, 0, 31);
+        int partitions = (int)(span >> shift) + 1;
+
+        int[] smallParts = ArrayPool<int>.Shared.Rent(small.Length);
+        int[] largeParts = ArrayPool<int>.Shared.Rent(large.Length);
         int[] hits = ArrayPool<int>.Shared.Rent(small.Length);
+        int[] smallStart = ArrayPool<int>.Shared.Rent(partitions + 1);
+        int[] largeStart = ArrayPool<int>.Shared.Rent(partitions + 1);
+        ulong[]? slots = null;
         try
         {
-            Array.Clear(slots, 0, capacity);
-            foreach (int x in small)
-            {
-                uint key = (uint)x;
-                int i = (int)((key * multiplier) >> shift);
-                while (true)
-                {
-                    ulong slot = slots[i];
-                    if (slot == 0) { slots[i] = Occupied | key; break; }
-                    if ((uint)slot == key) break; // duplicate in the smaller array
-                    i = (i + 1) & mask;
-                }
-            }
+            Scatter(small, min, span, shift, partitions, smallStart, smallParts);
+            Scatter(large, min, span, shift, partitions, largeStart, largeParts);
+            int largestPart = 0;
+            for (int p = 0; p < partitions; p++) largestPart = Math.Max(largestPart, smallStart[p + 1] - smallStart[p]);
+            slots = ArrayPool<ulong>.Shared.Rent(TableCapacity(largestPart));
+            // Multiply-shift hashing (Dietzfelbinger et al.): the top bits of value × a random odd 64-bit multiplier.
+            ulong multiplier = (ulong)Random.Shared.NextInt64() << 1 | 1;
             int count = 0;
-            foreach (int x in large)
+            for (int p = 0; p < partitions; p++)
             {
-                uint key = (uint)x;
-                int i = (int)((key * multiplier) >> shift);
-                for (ulong slot; (slot = slots[i]) != 0; i = (i + 1) & mask)
-                {
-                    if ((uint)slot != key) continue;
-                    if ((slot & Reported) == 0)
-                    {
-                        slots[i] = slot | Reported;
-                        hits[count++] = x;
-                    }
-                    break;
-                }
+                int found = IntersectPartition(
+                    smallParts.AsSpan(smallStart[p], smallStart[p + 1] - smallStart[p]),
+                    largeParts.AsSpan(largeStart[p], largeStart[p + 1] - largeStart[p]),
+                    slots, multiplier, hits.AsSpan(count));
+                SortAscending(hits.AsSpan(count, found));
+                count += found;
             }
-            var result = hits.AsSpan(0, count).ToArray();
-            SortAscending(result);
-            return result;
+            return hits.AsSpan(0, count).ToArray();
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(slots);
+            ArrayPool<int>.Shared.Return(smallParts);
+            ArrayPool<int>.Shared.Return(largeParts);
             ArrayPool<int>.Shared.Return(hits);
+            ArrayPool<int>.Shared.Return(smallStart);
+            ArrayPool<int>.Shared.Return(largeStart);
+            if (slots is not null) ArrayPool<ulong>.Shared.Return(slots);
         }
+    }
+
+    /// <summary>Smaller-array elements per partition of the hash path: a 2K-slot table of 16 KiB, inside L1.</summary>
+    const int PartitionTarget = 512;
+
+    /// <summary>Slots for a table of <paramref name="count"/> values: a power of two ≥ 2 × count, so load ≤ 1/2.</summary>
+    static int TableCapacity(int count) => 1 << Math.Max(4, BitOperations.Log2((uint)Math.Max(count, 1)) + 2);
+
+    /// <summary>
+    /// Counting-sort scatter of <paramref name="values"/> into <paramref name="parts"/> by partition; values outside
+    /// [min, min + span] (only possible for the larger array) are dropped, as they cannot be in the intersection.
+    /// Fills <paramref name="start"/>[0..partitions] with each partition's offset (start[partitions] = number kept).
+    /// </summary>
+    static void Scatter(int[] values, int min, uint span, int shift, int partitions, int[] start, int[] parts)
+    {
+        Array.Clear(start, 0, partitions + 1);
+        foreach (int x in values)
+        {
+            uint offset = unchecked((uint)x - (uint)min);
+            if (offset <= span) start[(offset >> shift) + 1]++;
+        }
+        for (int p = 1; p <= partitions; p++) start[p] += start[p - 1];
+        // Advance a copy of the offsets while writing, so start keeps the partition boundaries.
+        int[] next = ArrayPool<int>.Shared.Rent(partitions);
+        try
+        {
+            Array.Copy(start, next, partitions);
+            foreach (int x in values)
+            {
+                uint offset = unchecked((uint)x - (uint)min);
+                if (offset <= span) parts[next[offset >> shift]++] = x;
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(next);
+        }
+    }
+
+    /// <summary>
+    /// Distinct values of <paramref name="small"/> that occur in <paramref name="large"/>, written to
+    /// <paramref name="hits"/> in the larger array's order; returns how many.
+    /// </summary>
+    static int IntersectPartition(ReadOnlySpan<int> small, ReadOnlySpan<int> large, ulong[] slots, ulong multiplier, Span<int> hits)
+    {
+        if (small.IsEmpty || large.IsEmpty) return 0;
+        // Slot layout (one ulong, so a probe reads one word): bits 0-31 the value, bit 32 "occupied", bit 33
+        // "already reported". An all-zero slot is empty, so every int, 0 included, can be stored.
+        const ulong Occupied = 1UL << 32, Reported = 1UL << 33;
+        int capacity = TableCapacity(small.Length), mask = capacity - 1;
+        int shift = 64 - BitOperations.Log2((uint)capacity);
+        Array.Clear(slots, 0, capacity);
+        foreach (int x in small)
+        {
+            uint key = (uint)x;
+            int i = (int)((key * multiplier) >> shift);
+            while (true)
+            {
+                ulong slot = slots[i];
+                if (slot == 0) { slots[i] = Occupied | key; break; }
+                if ((uint)slot == key) break; // a duplicate in the smaller array
+                i = (i + 1) & mask;
+            }
+        }
+        int count = 0;
+        foreach (int x in large)
+        {
+            uint key = (uint)x;
+            int i = (int)((key * multiplier) >> shift);
+            for (ulong slot; (slot = slots[i]) != 0; i = (i + 1) & mask)
+            {
+                if ((uint)slot != key) continue;
+                if ((slot & Reported) == 0)
+                {
+                    slots[i] = slot | Reported;
+                    hits[count++] = x;
+                }
+                break;
+            }
+        }
+        return count;
     }
 
     static int[] HashSetIntersection(int[] small, int[] large)
@@ -188,10 +270,10 @@ public static partial class HashTableAlgorithms
     /// Sorts ascending in linear time: LSD radix sort on 11/11/10-bit digits of the value with its sign bit flipped
     /// (so the unsigned order of the keys is the signed order of the values); digits all equal are skipped.
     /// </summary>
-    static void SortAscending(int[] values)
+    static void SortAscending(Span<int> values)
     {
         int n = values.Length;
-        if (n < RadixSortThreshold) { Array.Sort(values); return; }
+        if (n < RadixSortThreshold) { values.Sort(); return; }
         Span<int> counts = stackalloc int[3 * 2048];
         foreach (int v in values)
         {
@@ -203,7 +285,7 @@ public static partial class HashTableAlgorithms
         int[] buffer = ArrayPool<int>.Shared.Rent(n);
         try
         {
-            int[] src = values, dst = buffer;
+            Span<int> src = values, dst = buffer.AsSpan(0, n);
             for (int pass = 0; pass < 3; pass++)
             {
                 Span<int> digitCounts = counts.Slice(pass * 2048, 2048);
@@ -222,9 +304,12 @@ public static partial class HashTableAlgorithms
                     int v = src[i];
                     dst[digitCounts[(int)((((uint)v ^ 0x8000_0000) >> shift) & 0x7FF)]++] = v;
                 }
-                (src, dst) = (dst, src);
+                var swap = src;
+                src = dst;
+                dst = swap;
             }
-            if (!ReferenceEquals(src, values)) Array.Copy(src, values, n);
+            // After an odd number of passes the sorted values sit in the buffer.
+            if (!Unsafe.AreSame(ref src[0], ref values[0])) src.CopyTo(values);
         }
         finally
         {

@@ -50,6 +50,10 @@ public static partial class HashTableAlgorithms
         // Eight 256-entry histograms: s adds into tables 0-3, t subtracts from tables 4-7, one table per char lane of
         // a 4-char ulong. Separate tables keep consecutive increments of the same letter from waiting on each other
         // (a store-to-load dependency), which is what limits a single-table count on real text. 8 KiB: fits L1.
+        // Measured alternatives (1 Mi-char strings, best of 60): narrowing to bytes with Vector128 first, then
+        // counting bytes, 1.05 ms against this loop's 1.00 ms; a 64K-entry table of char pairs (half the counter
+        // updates, but out of L1) 1.01-1.06 ms. So vectors don't pay here; the Latin-1 check is an OR per four chars
+        // folded into this loop, where a separate vectorised scan of both strings would add ~0.14 ms.
         Span<int> counts = stackalloc int[8 * 256];
         ref int c = ref MemoryMarshal.GetReference(counts);
         ReadOnlySpan<ulong> s4 = MemoryMarshal.Cast<char, ulong>(s);

@@ -39,6 +39,22 @@ public sealed class ArrayIntersectionTests
         Assert.Equal(expected, HashTableAlgorithms.Intersection(b, a));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LargeSparseInputsSplitIntoManyPartitions(bool skewed)
+    {
+        // 200,000 values: hundreds of partitions on the hash path. Skewed: almost all values in one narrow band plus
+        // a few far-off outliers, so the range is wide but one partition holds nearly everything.
+        var rng = new Random(skewed ? 3491 : 3492);
+        int Draw() => skewed && rng.Next(1000) > 0 ? rng.Next(0, 5_000_000) : rng.Next(int.MinValue, int.MaxValue);
+        var a = Enumerable.Range(0, 200_000).Select(_ => Draw()).Append(int.MinValue).Append(int.MaxValue).ToArray();
+        var b = Enumerable.Range(0, 250_000).Select(i => i % 2 == 0 ? a[rng.Next(a.Length)] : Draw()).Append(int.MaxValue).ToArray();
+        var expected = a.Intersect(b).Order().ToArray();
+        Assert.Equal(expected, HashTableAlgorithms.Intersection(a, b));
+        Assert.Equal(expected, HashTableAlgorithms.Intersection(b, a));
+    }
+
     [Fact]
     public void ResultIsANewArray()
     {
