@@ -11,7 +11,7 @@ namespace SharpVision.Benchmarks.Algorithms;
 /// Mixed: Latin, Cyrillic, Greek, CJK and emoji (surrogate pairs, about a fifth of the chars), 1 Mi UTF-16 chars per string.
 /// Baseline: the textbook Dictionary&lt;Rune, int&gt; over EnumerateRunes.
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn]
 public class AnagramBenchmarks
 {
     const int Length = 1 << 20;

@@ -4,7 +4,7 @@ using SharpVision.Algorithms.HashTables;
 namespace SharpVision.Benchmarks.Algorithms;
 
 /// <summary>Classifies every n in 1..1,000,000: Floyd's cycle detection against the hash-set variant (time and allocations).</summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn]
 public class HappyNumberBenchmarks
 {
     const int Count = 1_000_000;
