@@ -8,7 +8,7 @@ namespace SharpVision.Algorithms.HashTables;
 // LeetCode 242 "Valid Anagram", generalised from the 26-letter table of the design notes to all of Unicode.
 public static partial class HashTableAlgorithms
 {
-    /// <summary>Strings at least this long count BMP characters in a 64K-entry table instead of a dictionary.</summary>
+    /// <summary>Non-Latin-1 strings at least this long are counted in direct-address tables instead of a dictionary.</summary>
     const int BmpTableThreshold = 4096;
 
     /// <summary>ulongs (4 chars each) counted between two checks that the text is still Latin-1.</summary>
@@ -27,8 +27,8 @@ public static partial class HashTableAlgorithms
     /// "\uD800" an anagram of "\uDC00" and of "\uFFFD"; since no scalar value lies in the surrogate range, counting
     /// the code unit keeps distinct code units distinct.</para>
     /// <para>Cost: O(|s| + |t|) time. Text whose chars are all below 256 uses a stack histogram (no allocation);
-    /// other text uses a dictionary of code points, or for long text a pooled 64K table for the BMP plus a
-    /// dictionary for supplementary code points only.</para>
+    /// other text uses a dictionary of code points, or for long text a pooled 64K table for the BMP plus 4 KiB
+    /// tables for the supplementary planes in use.</para>
     /// </remarks>
     /// <param name="s">First string.</param>
     /// <param name="t">Second string.</param>
@@ -41,7 +41,7 @@ public static partial class HashTableAlgorithms
         // Equal code point multisets imply equal UTF-16 lengths (each code point has one fixed length), so a length
         // mismatch settles it; with equal lengths the counting below needs no final "all zero" scan either.
         if (s.Length != t.Length) return false;
-        return CountLatin1(s, t) ?? CountCodePoints(s, t);
+        return CountLatin1(s, t) ?? (s.Length >= BmpTableThreshold ? CountCodePointsWithTables(s, t) : CountCodePoints(s, t));
     }
 
     /// <summary>The Latin-1 fast path; null as soon as a char ≥ 256 shows up (the caller then starts over).</summary>
@@ -95,40 +95,59 @@ public static partial class HashTableAlgorithms
         return true;
     }
 
-    /// <summary>The general path: counts code points of s up and of t down (lengths already equal).</summary>
+    // Both general paths count s up and then t down, stopping when a count goes negative. If none does, all counts
+    // are zero: the counts weighted by each code point's UTF-16 length sum to |s| - |t| = 0, and non-negative terms
+    // with positive weights that sum to 0 are all 0. So no final scan is needed.
+
+    /// <summary>General path for short text: a dictionary keyed by code point (lengths already equal).</summary>
     static bool CountCodePoints(string s, string t)
     {
-        int[]? bmp = null;
-        if (s.Length >= BmpTableThreshold)
+        var counts = new Dictionary<int, int>();
+        for (int i = 0; i < s.Length;) CollectionsMarshal.GetValueRefOrAddDefault(counts, NextCodePoint(s, ref i), out _)++;
+        for (int i = 0; i < t.Length;)
         {
-            bmp = ArrayPool<int>.Shared.Rent(0x10000);
-            Array.Clear(bmp, 0, 0x10000);
+            if (--CollectionsMarshal.GetValueRefOrAddDefault(counts, NextCodePoint(t, ref i), out _) < 0) return false;
         }
-        var others = new Dictionary<int, int>();
+        return true;
+    }
+
+    /// <summary>
+    /// General path for long text: direct-address tables instead of hashing. A pooled 64K table counts BMP chars
+    /// and lone surrogates by code unit; a well-formed pair (hi, lo) counts in block[hi - U+D800][lo - U+DC00], a
+    /// 1024-entry block per high surrogate, allocated when first used. A pair stands for exactly one scalar value
+    /// (the one <see cref="Rune"/> decodes), so this counts the same code points as <see cref="NextCodePoint"/>.
+    /// </summary>
+    static bool CountCodePointsWithTables(string s, string t)
+    {
+        int[] bmp = ArrayPool<int>.Shared.Rent(0x10000);
         try
         {
-            for (int i = 0; i < s.Length;)
-            {
-                int cp = NextCodePoint(s, ref i);
-                if (bmp is not null && cp < 0x10000) bmp[cp]++;
-                else CollectionsMarshal.GetValueRefOrAddDefault(others, cp, out _)++;
-            }
-            // t only counts down. If no count goes negative, all are zero: the counts weighted by each code point's
-            // UTF-16 length sum to |s| - |t| = 0, and non-negative terms with positive weights summing to 0 are all 0.
-            for (int i = 0; i < t.Length;)
-            {
-                int cp = NextCodePoint(t, ref i);
-                int left = bmp is not null && cp < 0x10000
-                    ? --bmp[cp]
-                    : --CollectionsMarshal.GetValueRefOrAddDefault(others, cp, out _);
-                if (left < 0) return false;
-            }
-            return true;
+            Array.Clear(bmp, 0, 0x10000);
+            var pairBlocks = new int[]?[1024];
+            return Tally(s, bmp, pairBlocks, +1) && Tally(t, bmp, pairBlocks, -1);
         }
         finally
         {
-            if (bmp is not null) ArrayPool<int>.Shared.Return(bmp);
+            ArrayPool<int>.Shared.Return(bmp);
         }
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the count of every code point of <paramref name="text"/>; false once a count is negative.</summary>
+    static bool Tally(string text, int[] bmp, int[]?[] pairBlocks, int delta)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            ref int count = ref bmp[c];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                var block = pairBlocks[c - 0xD800] ??= new int[1024];
+                count = ref block[text[++i] - 0xDC00];
+            }
+            count += delta;
+            if (count < 0) return false;
+        }
+        return true;
     }
 
     /// <summary>

@@ -47,6 +47,7 @@ public sealed class ValidAnagramTests
         // Same UTF-16 code units, different pairs (U+1F600 U+1F641 vs U+1F601 U+1F640): not an anagram, though a
         // char-level count would say it is.
         Assert.False(HashTableAlgorithms.IsAnagram("\uD83D\uDE00\uD83D\uDE41", "\uD83D\uDE01\uD83D\uDE40"));
+        Assert.False(HashTableAlgorithms.IsAnagram("\uD800\uDC00\uD801\uDC01", "\uD800\uDC01\uD801\uDC00"));
         // A pair is not the same as its halves split apart and reversed (low, high = two lone surrogates).
         Assert.False(HashTableAlgorithms.IsAnagram("\uD83D\uDE00", "\uDE00\uD83D"));
     }
@@ -79,6 +80,9 @@ public sealed class ValidAnagramTests
         Assert.False(HashTableAlgorithms.IsAnagram(s + "Ω", "Ω" + t[1..] + "\uD800"));
         Assert.True(HashTableAlgorithms.IsAnagram(s + "\uD83D\uDE00\uDC00", "\uDC00" + t + "\uD83D\uDE00"));
         Assert.False(HashTableAlgorithms.IsAnagram(s + "\uD83D\uDE00\uD83D\uDE41", t + "\uD83D\uDE01\uD83D\uDE40"));
+        // U+10000 U+10401 against U+10001 U+10400: the same code units, paired differently across two high surrogates.
+        Assert.False(HashTableAlgorithms.IsAnagram(s + "Ω\uD800\uDC00\uD801\uDC01", t + "Ω\uD800\uDC01\uD801\uDC00"));
+        Assert.True(HashTableAlgorithms.IsAnagram(s + "Ω\uD800\uDC00\uD801\uDC01", "\uD801\uDC01" + t + "Ω\uD800\uDC00"));
     }
 
     [Fact]
@@ -106,6 +110,8 @@ public sealed class ValidAnagramTests
         (2, Gen.Char['\u0400', '\u04FF'].Select(c => c.ToString())),
         (1, Gen.Char['\u4E00', '\u4E0F'].Select(c => c.ToString())),
         (2, Gen.Int[0x1F600, 0x1F60F].Select(char.ConvertFromUtf32)),
+        // Pairs under different high surrogates sharing low surrogates (U+10000, U+10400, ... U+10FC00, plus 0-3).
+        (1, Gen.Select(Gen.OneOf(0, 1, 0x7C, 0x3FF), Gen.Int[0, 3], (block, low) => char.ConvertFromUtf32(0x10000 + block * 0x400 + low))),
         (1, Gen.Char['\uD800', '\uD803'].Select(c => c.ToString())),
         (1, Gen.Char['\uDC00', '\uDC03'].Select(c => c.ToString())));
 
