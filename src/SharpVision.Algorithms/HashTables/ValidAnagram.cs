@@ -9,7 +9,7 @@ namespace SharpVision.Algorithms.HashTables;
 public static partial class HashTableAlgorithms
 {
     /// <summary>Non-Latin-1 strings at least this long are counted in direct-address tables instead of a dictionary.</summary>
-    const int BmpTableThreshold = 4096;
+    const int TableThreshold = 4096;
 
     /// <summary>ulongs (4 chars each) counted between two checks that the text is still Latin-1.</summary>
     const int Latin1BlockWords = 1024;
@@ -41,10 +41,13 @@ public static partial class HashTableAlgorithms
         // Equal code point multisets imply equal UTF-16 lengths (each code point has one fixed length), so a length
         // mismatch settles it; with equal lengths the counting below needs no final "all zero" scan either.
         if (s.Length != t.Length) return false;
-        return CountLatin1(s, t) ?? (s.Length >= BmpTableThreshold ? CountCodePointsWithTables(s, t) : CountCodePoints(s, t));
+        return CountLatin1(s, t) ?? (s.Length >= TableThreshold ? CountCodePointsWithTables(s, t) : CountCodePoints(s, t));
     }
 
-    /// <summary>The Latin-1 fast path; null as soon as a char ≥ 256 shows up (the caller then starts over).</summary>
+    /// <summary>
+    /// The Latin-1 fast path; null as soon as a block holds a char ≥ 256. The caller then starts over, so text that
+    /// leaves Latin-1 late costs at most about twice a single pass.
+    /// </summary>
     static bool? CountLatin1(ReadOnlySpan<char> s, ReadOnlySpan<char> t)
     {
         // Eight 256-entry histograms: s adds into tables 0-3, t subtracts from tables 4-7, one table per char lane of
