@@ -21,8 +21,8 @@ public static partial class HashTableAlgorithms
     /// (negative values, <see cref="int.MinValue"/>, <see cref="int.MaxValue"/>); either array may be empty.
     /// </summary>
     /// <remarks>
-    /// O(n + m) expected time and O(min(n, m)) extra space: the table is built on the smaller array and the larger
-    /// one is streamed past it. Two direct-address layouts of the same idea:
+    /// O(n + m) expected time; O(n + m) extra space, pooled (the result aside, nothing is left allocated). The
+    /// table is built on the smaller array and the larger one is streamed past it, in one of two layouts:
     /// <list type="bullet">
     /// <item>Dense values (the smaller array's value range is at most 16 × (n + m)): one bit per value of the range
     /// for each array, ANDed word by word; reading the set bits in order yields the result already sorted.</item>
