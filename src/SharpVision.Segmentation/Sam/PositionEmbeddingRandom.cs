@@ -10,8 +10,9 @@ namespace SharpVision.Segmentation.Sam;
 /// modeling/prompt_encoder.py <c>PositionEmbeddingRandom</c>.
 /// </summary>
 /// <remarks>
-/// Coordinates are always normalised in float32, as the reference does, and only then cast to the
-/// buffer's dtype; a float64 model therefore still sees float32-rounded coordinates.
+/// Normalised coordinates pass through float32 (the reference's <c>coords.to(torch.float)</c> and its
+/// float32 grid) before the encoding runs in the buffer's dtype; a float64 model therefore still sees
+/// float32-rounded coordinates.
 /// </remarks>
 public sealed class PositionEmbeddingRandom : nn.Module<(long H, long W), Tensor>
 {
@@ -27,7 +28,7 @@ public sealed class PositionEmbeddingRandom : nn.Module<(long H, long W), Tensor
         RegisterComponents();
     }
 
-    /// <summary>Encodes points normalised to [0, 1]²: (..., 2) float32 → (..., 2F) in the buffer's dtype.</summary>
+    /// <summary>Encodes points normalised to [0, 1]²: (..., 2) → (..., 2F) in the buffer's dtype.</summary>
     Tensor Encode(Tensor coords)
     {
         using var scope = NewDisposeScope();
@@ -50,13 +51,13 @@ public sealed class PositionEmbeddingRandom : nn.Module<(long H, long W), Tensor
     }
 
     /// <summary>Encodes pixel coordinates of an image of <paramref name="imageSize"/> (H, W).</summary>
-    /// <param name="coords">(B, N, 2) as (x, y) pixels.</param>
+    /// <param name="coords">(B, N, 2) as (x, y) pixels, in the model's dtype (normalised in it, then rounded to float32).</param>
     /// <returns>(B, N, 2F).</returns>
     public Tensor ForwardWithCoords(Tensor coords, (long H, long W) imageSize)
     {
         using var scope = NewDisposeScope();
-        var c = coords.to(ScalarType.Float32);
-        var normalised = stack([c.select(-1, 0) / imageSize.W, c.select(-1, 1) / imageSize.H], -1);
+        var c = coords;
+        var normalised = stack([c.select(-1, 0) / imageSize.W, c.select(-1, 1) / imageSize.H], -1).to(ScalarType.Float32);
         return Encode(normalised).MoveToOuterDisposeScope();
     }
 }

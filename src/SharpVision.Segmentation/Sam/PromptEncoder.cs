@@ -99,12 +99,12 @@ public sealed class PromptEncoder : nn.Module
 
     Tensor EmbedPoints(Tensor coords, Tensor labels, bool pad)
     {
-        var points = coords.to(ScalarType.Float32) + 0.5; // to the pixel centre
+        var points = coords.to(no_mask_embed.weight!.dtype) + 0.5; // to the pixel centre, in the model's dtype as the reference
         labels = labels.to(ScalarType.Int64);
         if (pad)
         {
             // A padding point stands in for the absent box, so the token count matches the box case.
-            points = cat([points, zeros(points.shape[0], 1, 2, dtype: ScalarType.Float32, device: points.device)], 1);
+            points = cat([points, zeros(points.shape[0], 1, 2, dtype: points.dtype, device: points.device)], 1);
             labels = cat([labels, full(labels.shape[0], 1, -1L, dtype: ScalarType.Int64, device: labels.device)], 1);
         }
         var embedding = pe_layer.ForwardWithCoords(points, InputImageSize); // (B, N, C)
@@ -117,7 +117,7 @@ public sealed class PromptEncoder : nn.Module
 
     Tensor EmbedBoxes(Tensor boxes)
     {
-        var corners = (boxes.to(ScalarType.Float32) + 0.5).reshape(-1, 2, 2); // (B, 2 corners, xy)
+        var corners = (boxes.to(no_mask_embed.weight!.dtype) + 0.5).reshape(-1, 2, 2); // (B, 2 corners, xy)
         var embedding = pe_layer.ForwardWithCoords(corners, InputImageSize); // (B, 2, C)
         var topLeft = embedding.select(1, 0) + point_embeddings[2].weight!;
         var bottomRight = embedding.select(1, 1) + point_embeddings[3].weight!;

@@ -11,7 +11,7 @@ namespace SharpVision.Segmentation.Sam;
 /// per image, a prompt encoder and a light mask decoder run per prompt. Holds the three parts under the
 /// reference's attribute names, so <c>state_dict()</c> keys equal those of the official checkpoints, and
 /// the pre- and post-processing of segment-anything modeling/sam.py <c>Sam</c> (dca509f). For
-/// prompting an image use <c>SamPredictor</c>.
+/// prompting an image use <see cref="SamPredictor"/>.
 /// </summary>
 /// <remarks>
 /// <c>pixel_mean</c>/<c>pixel_std</c> are not part of the state_dict (the reference registers them as

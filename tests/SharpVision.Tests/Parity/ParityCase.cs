@@ -38,7 +38,11 @@ public sealed class ParityCase : IDisposable
         tensors = new(() =>
         {
             var file = System.IO.Path.Combine(directory, "tensors.safetensors");
-            return System.IO.File.Exists(file) ? StateDict.LoadSafetensors(file) : new Dictionary<string, Tensor>();
+            if (!System.IO.File.Exists(file)) return new Dictionary<string, Tensor>();
+            var loaded = StateDict.LoadSafetensors(file);
+            // First use happens inside a run's dispose scope; the tensors must outlive it for the next precision.
+            foreach (var t in loaded.Values) t.DetachFromDisposeScope();
+            return loaded;
         });
     }
 
