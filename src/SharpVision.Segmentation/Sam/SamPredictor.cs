@@ -88,7 +88,8 @@ public sealed class SamPredictor : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var input = Model.Preprocess(transformedImage.to(Model.Device));
-        features = Model.image_encoder.forward(input).MoveToOuterDisposeScope();
+        // The predictor owns the embedding until ResetImage, whatever scope the caller runs in.
+        features = Model.image_encoder.forward(input).DetachFromDisposeScope();
         OriginalSize = originalImageSize;
         InputSize = ((int)transformedImage.shape[2], (int)transformedImage.shape[3]);
     }
