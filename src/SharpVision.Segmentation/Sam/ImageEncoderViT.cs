@@ -67,6 +67,12 @@ public sealed class ImageEncoderViT : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Switches every block's attention to <c>scaled_dot_product_attention</c> (true) or the reference's explicit softmax.</summary>
+    public void UseScaledDotProductAttention(bool enabled)
+    {
+        foreach (var block in blocks) block.attn.UseScaledDotProductAttention = enabled;
+    }
+
     /// <param name="x">(B, inChans, ImgSize, ImgSize) normalised, padded image.</param>
     /// <returns>(B, outChans, ImgSize / patch, ImgSize / patch) image embedding.</returns>
     public override Tensor forward(Tensor x)

@@ -144,14 +144,8 @@ public sealed partial class Sam : nn.Module
     /// <c>scaled_dot_product_attention</c>.</summary>
     public void UseScaledDotProductAttention(bool enabled)
     {
-        foreach (var block in image_encoder.blocks) block.attn.UseScaledDotProductAttention = enabled;
-        foreach (var layer in mask_decoder.transformer.layers)
-        {
-            layer.self_attn.UseScaledDotProductAttention = enabled;
-            layer.cross_attn_token_to_image.UseScaledDotProductAttention = enabled;
-            layer.cross_attn_image_to_token.UseScaledDotProductAttention = enabled;
-        }
-        mask_decoder.transformer.final_attn_token_to_image.UseScaledDotProductAttention = enabled;
+        image_encoder.UseScaledDotProductAttention(enabled);
+        mask_decoder.transformer.UseScaledDotProductAttention(enabled);
     }
 
     /// <summary>Normalises pixel values and zero-pads to the square model input.</summary>

@@ -13,6 +13,7 @@ namespace SharpVision.Segmentation.Sam;
 public sealed class SamPredictor : IDisposable
 {
     Tensor? features;
+    Tensor? densePe; // the prompt encoder's grid encoding: constant, so computed once per image rather than per prompt
 
     /// <summary>The model predictions come from.</summary>
     public Sam Model { get; }
@@ -90,6 +91,7 @@ public sealed class SamPredictor : IDisposable
         var input = Model.Preprocess(transformedImage.to(Model.Device));
         // The predictor owns the embedding until ResetImage, whatever scope the caller runs in.
         features = Model.image_encoder.forward(input).DetachFromDisposeScope();
+        densePe = Model.prompt_encoder.GetDensePe().DetachFromDisposeScope();
         OriginalSize = originalImageSize;
         InputSize = ((int)transformedImage.shape[2], (int)transformedImage.shape[3]);
     }
@@ -163,7 +165,7 @@ public sealed class SamPredictor : IDisposable
         using var noGrad = no_grad();
         var device = Model.Device;
         var (sparse, dense) = Model.prompt_encoder.forward(pointCoords?.to(device), pointLabels?.to(device), boxes?.to(device), maskInput?.to(device));
-        var (lowRes, iou) = Model.mask_decoder.forward(features, Model.prompt_encoder.GetDensePe(), sparse, dense, multimaskOutput);
+        var (lowRes, iou) = Model.mask_decoder.forward(features, densePe!, sparse, dense, multimaskOutput);
         var masks = Model.PostprocessMasks(lowRes, InputSize, OriginalSize);
         if (!returnLogits) masks = masks.gt(Sam.MaskThreshold);
         return new SamPrediction(masks.MoveToOuterDisposeScope(), iou.MoveToOuterDisposeScope(), lowRes.MoveToOuterDisposeScope());
@@ -174,6 +176,8 @@ public sealed class SamPredictor : IDisposable
     {
         features?.Dispose();
         features = null;
+        densePe?.Dispose();
+        densePe = null;
         OriginalSize = default;
         InputSize = default;
     }

@@ -38,6 +38,18 @@ public sealed class TwoWayTransformer : nn.Module<Tensor, Tensor, Tensor, (Tenso
         RegisterComponents();
     }
 
+    /// <summary>Switches every attention layer to <c>scaled_dot_product_attention</c> (true) or the reference's explicit softmax.</summary>
+    public void UseScaledDotProductAttention(bool enabled)
+    {
+        foreach (var layer in layers)
+        {
+            layer.self_attn.UseScaledDotProductAttention = enabled;
+            layer.cross_attn_token_to_image.UseScaledDotProductAttention = enabled;
+            layer.cross_attn_image_to_token.UseScaledDotProductAttention = enabled;
+        }
+        final_attn_token_to_image.UseScaledDotProductAttention = enabled;
+    }
+
     /// <param name="imageEmbedding">(B, C, h, w) image to attend to.</param>
     /// <param name="imagePe">(B, C, h, w) its position encoding.</param>
     /// <param name="pointEmbedding">(B, Nt, C) prompt and output tokens.</param>
