@@ -99,7 +99,8 @@ public sealed class PromptEncoder : nn.Module
 
     Tensor EmbedPoints(Tensor coords, Tensor labels, bool pad)
     {
-        var points = coords.to(no_mask_embed.weight!.dtype) + 0.5; // to the pixel centre, in the model's dtype as the reference
+        // To the pixel centre, in the coordinates' own floating dtype as the reference (SamPredictor passes the model's).
+        var points = (coords.is_floating_point() ? coords : coords.to(ScalarType.Float32)) + 0.5;
         labels = labels.to(ScalarType.Int64);
         if (pad)
         {
@@ -117,7 +118,7 @@ public sealed class PromptEncoder : nn.Module
 
     Tensor EmbedBoxes(Tensor boxes)
     {
-        var corners = (boxes.to(no_mask_embed.weight!.dtype) + 0.5).reshape(-1, 2, 2); // (B, 2 corners, xy)
+        var corners = ((boxes.is_floating_point() ? boxes : boxes.to(ScalarType.Float32)) + 0.5).reshape(-1, 2, 2); // (B, 2 corners, xy)
         var embedding = pe_layer.ForwardWithCoords(corners, InputImageSize); // (B, 2, C)
         var topLeft = embedding.select(1, 0) + point_embeddings[2].weight!;
         var bottomRight = embedding.select(1, 1) + point_embeddings[3].weight!;

@@ -34,14 +34,14 @@ public sealed class SamPredictorParity : IParityHandler
         predictor.SetTorchImage(resized, (height, width));
         c.Expect("expected_image_embeddings", predictor.GetImageEmbedding()[0], p);
 
-        // Prompts through the reference's transform (original pixels -> resized frame).
+        // Prompts through the reference's transform (original pixels -> resized frame), in the model's dtype.
         Tensor? coords = null, labels = null, box = null, mask = null;
         if (c.Has("point_coords"))
         {
-            coords = predictor.Transform.ApplyCoords(c.Raw("point_coords"), predictor.OriginalSize).unsqueeze(0);
+            coords = predictor.Transform.ApplyCoords(c.Raw("point_coords"), predictor.OriginalSize).to(p.Dtype).unsqueeze(0);
             labels = c.Raw("point_labels").unsqueeze(0);
         }
-        if (c.Has("box")) box = predictor.Transform.ApplyBoxes(c.Raw("box"), predictor.OriginalSize);
+        if (c.Has("box")) box = predictor.Transform.ApplyBoxes(c.Raw("box"), predictor.OriginalSize).to(p.Dtype);
         if (c.Has("mask_input")) mask = c.Input("mask_input", p).unsqueeze(0);
         bool multimask = c.Bool("multimask_output", true);
 
