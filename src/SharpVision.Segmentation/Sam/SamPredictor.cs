@@ -137,7 +137,9 @@ public sealed class SamPredictor : IDisposable
                 throw new ArgumentException($"maskInput must be (1, {mh}, {mw}); got {Shapes.Format(maskInput)}", nameof(maskInput));
             masks = maskInput.unsqueeze(0);
         }
-        var batched = PredictTorch(coords, labels, boxes, masks, multimaskOutput, returnLogits);
+        // Prompts in the model's dtype, as the reference's predict() casts them to its float32.
+        var dtype = Model.Dtype;
+        var batched = PredictTorch(coords?.to(dtype), labels, boxes?.to(dtype), masks, multimaskOutput, returnLogits);
         var result = new SamPrediction(batched.Masks[0].MoveToOuterDisposeScope(), batched.IouPredictions[0].MoveToOuterDisposeScope(),
             batched.LowResLogits[0].MoveToOuterDisposeScope());
         return result;
@@ -147,9 +149,9 @@ public sealed class SamPredictor : IDisposable
     /// Predicts masks for a batch of B prompts on the current image (e.g. one box each). Prompts are
     /// already in the resized frame (<see cref="Transform"/>'s <c>ApplyCoords</c>/<c>ApplyBoxes</c>).
     /// </summary>
-    /// <param name="pointCoords">(B, N, 2) or null; cast to the model's dtype, as the reference casts to its float32.</param>
+    /// <param name="pointCoords">(B, N, 2) or null; normalised in its own floating dtype, as the reference's predict_torch.</param>
     /// <param name="pointLabels">(B, N) integer labels, given with <paramref name="pointCoords"/>.</param>
-    /// <param name="boxes">(B, 4) or null; cast to the model's dtype.</param>
+    /// <param name="boxes">(B, 4) or null.</param>
     /// <param name="maskInput">(B, 1, 4h, 4w) or null.</param>
     /// <param name="multimaskOutput">Three masks per prompt or one.</param>
     /// <param name="returnLogits">Return mask logits instead of boolean masks.</param>
@@ -164,8 +166,7 @@ public sealed class SamPredictor : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var device = Model.Device;
-        var dtype = Model.Dtype;
-        var (sparse, dense) = Model.prompt_encoder.forward(pointCoords?.to(dtype, device), pointLabels?.to(device), boxes?.to(dtype, device), maskInput?.to(dtype, device));
+        var (sparse, dense) = Model.prompt_encoder.forward(pointCoords?.to(device), pointLabels?.to(device), boxes?.to(device), maskInput?.to(device));
         var (lowRes, iou) = Model.mask_decoder.forward(features, densePe!, sparse, dense, multimaskOutput);
         var masks = Model.PostprocessMasks(lowRes, InputSize, OriginalSize);
         if (!returnLogits) masks = masks.gt(Sam.MaskThreshold);
