@@ -6,20 +6,21 @@ using static TorchSharp.torch;
 namespace SharpVision.Benchmarks.Segmentation;
 
 /// <summary>
-/// The three numeric variants the SAM benchmarks compare: the reference's float32 math, float32 with
-/// <c>scaled_dot_product_attention</c>, and the model cast to bfloat16 (with SDPA).
+/// The numeric variants the SAM benchmarks compare: the reference's explicit softmax attention or
+/// <c>scaled_dot_product_attention</c>, each with the model in float32 or cast to bfloat16.
 /// </summary>
-public enum SamVariant { Fp32, Fp32Sdpa, Bf16Sdpa }
+public enum SamVariant { Fp32, Fp32Sdpa, Bf16, Bf16Sdpa }
 
 static class SamVariants
 {
-    public static ScalarType Dtype(SamVariant v) => v == SamVariant.Bf16Sdpa ? ScalarType.BFloat16 : ScalarType.Float32;
-    public static bool Sdpa(SamVariant v) => v != SamVariant.Fp32;
+    public static ScalarType Dtype(SamVariant v) => v is SamVariant.Bf16 or SamVariant.Bf16Sdpa ? ScalarType.BFloat16 : ScalarType.Float32;
+    public static bool Sdpa(SamVariant v) => v is SamVariant.Fp32Sdpa or SamVariant.Bf16Sdpa;
 }
 
 /// <summary>
-/// SAM's vit_b image encoder (random weights) on one 1024×1024 image, inference only (no_grad). Heavy:
-/// run with <c>--job short</c> and one variant at a time on a busy machine.
+/// SAM's vit_b image encoder (random weights) on one 1024×1024 image, inference only (no_grad). Heavy
+/// (about 1 TFLOP per image): run with <c>--job dry</c> or <c>--job short</c>, and <c>--inProcess</c> (BenchmarkDotNet's
+/// generated project does not find libtorch's native package).
 /// </summary>
 [MemoryDiagnoser(false)]
 public class SamEncoderBenchmarks
@@ -27,7 +28,7 @@ public class SamEncoderBenchmarks
     Sam sam = null!;
     Tensor input = null!;
 
-    [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16Sdpa)]
+    [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
     public SamVariant Variant { get; set; }
 
     [GlobalSetup]
@@ -68,7 +69,7 @@ public class SamDecoderBenchmarks
     MaskDecoder decoder = null!;
     Tensor embedding = null!, densePe = null!, coords = null!, labels = null!, box = null!;
 
-    [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16Sdpa)]
+    [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
     public SamVariant Variant { get; set; }
 
     [GlobalSetup]

@@ -81,7 +81,7 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Adds the decomposed relative position terms to <paramref name="attn"/> (B, qh*qw, kh*kw), or,
+    /// Adds the decomposed relative position terms to <paramref name="attn"/> (B, qh*qw, kh*kw) in place, or,
     /// when <paramref name="attn"/> is a zero scalar, returns the terms alone as an additive mask.
     /// </summary>
     Tensor DecomposedRelPos(Tensor attn, Tensor q, (long H, long W) qSize, (long H, long W) kSize)
@@ -94,12 +94,16 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
         var relH = rq.matmul(rh.permute(0, 2, 1));
         // (B, qw, qh, hd) @ (qw, hd, kw) -> (B, qw, qh, kw) -> (B, qh, qw, kw)
         var relW = rq.permute(0, 2, 1, 3).matmul(rw.permute(0, 2, 1)).permute(0, 2, 1, 3);
-        var grid = attn.numel() == 1
-            ? attn.expand(b, qSize.H, qSize.W, kSize.H, kSize.W)
-            : attn.view(b, qSize.H, qSize.W, kSize.H, kSize.W);
-        // (B, qh, qw, kh, kw), the same summation order as the reference
-        var sum = grid + relH.unsqueeze(-1) + relW.unsqueeze(-2);
-        return sum.view(b, qSize.H * qSize.W, kSize.H * kSize.W);
+        if (attn.numel() == 1)
+        {
+            // (B, qh, qw, kh, kw) bias alone, for scaled_dot_product_attention's mask
+            var bias = relH.unsqueeze(-1) + relW.unsqueeze(-2);
+            return bias.view(b, qSize.H * qSize.W, kSize.H * kSize.W);
+        }
+        // In place on the (B, qh, qw, kh, kw) logits: the reference's (attn + rel_h) + rel_w elementwise, without
+        // two more attention-sized temporaries (the global blocks' logits are 12 × 4096² floats at vit_b).
+        attn.view(b, qSize.H, qSize.W, kSize.H, kSize.W).add_(relH.unsqueeze(-1)).add_(relW.unsqueeze(-2));
+        return attn;
     }
 
     /// <summary>
