@@ -1,0 +1,114 @@
+using BenchmarkDotNet.Attributes;
+using SharpVision.Segmentation.Sam;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Benchmarks.Segmentation;
+
+/// <summary>
+/// The numeric variants the SAM benchmarks compare: the reference's explicit softmax attention or
+/// <c>scaled_dot_product_attention</c>, each with the model in float32 or cast to bfloat16.
+/// </summary>
+public enum SamVariant { Fp32, Fp32Sdpa, Bf16, Bf16Sdpa }
+
+static class SamVariants
+{
+    public static ScalarType Dtype(SamVariant v) => v is SamVariant.Bf16 or SamVariant.Bf16Sdpa ? ScalarType.BFloat16 : ScalarType.Float32;
+    public static bool Sdpa(SamVariant v) => v is SamVariant.Fp32Sdpa or SamVariant.Bf16Sdpa;
+}
+
+/// <summary>
+/// SAM's vit_b image encoder (random weights) on one 1024×1024 image, inference only (no_grad). Heavy
+/// (about 1 TFLOP per image): run with <c>--job dry</c> or <c>--job short</c>, and <c>--inProcess</c> (BenchmarkDotNet's
+/// generated project does not find libtorch's native package).
+/// </summary>
+[MemoryDiagnoser(false)]
+public class SamEncoderBenchmarks
+{
+    Sam sam = null!;
+    Tensor input = null!;
+
+    [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
+    public SamVariant Variant { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        torch.manual_seed(0);
+        sam = Sam.Build(SamConfig.VitB);
+        sam.UseScaledDotProductAttention(SamVariants.Sdpa(Variant));
+        sam.to(SamVariants.Dtype(Variant));
+        input = randn(1, 3, 1024, 1024).to(SamVariants.Dtype(Variant));
+    }
+
+    [Benchmark]
+    public long Encode()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return sam.image_encoder.forward(input).shape[1];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        input.Dispose();
+        sam.Dispose();
+    }
+}
+
+/// <summary>
+/// One prompt (a foreground point and a box) through SAM's prompt encoder and mask decoder at the official
+/// sizes, with a cached 256×64×64 image embedding and its position encoding, multimask output: the per-click
+/// cost of interactive use (without the upscaling of the masks to the image size).
+/// </summary>
+[MemoryDiagnoser(false)]
+public class SamDecoderBenchmarks
+{
+    PromptEncoder prompt = null!;
+    MaskDecoder decoder = null!;
+    Tensor embedding = null!, densePe = null!, coords = null!, labels = null!, box = null!;
+
+    [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
+    public SamVariant Variant { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        torch.manual_seed(0);
+        var config = SamConfig.VitB;
+        long grid = config.ImageEmbeddingSize;
+        prompt = new PromptEncoder(config.PromptEmbedDim, (grid, grid), (config.ImageSize, config.ImageSize), config.MaskInChans);
+        decoder = new MaskDecoder(config.PromptEmbedDim, new TwoWayTransformer(2, config.PromptEmbedDim, config.DecoderNumHeads, config.DecoderMlpDim),
+            iouHeadHiddenDim: config.IouHeadHiddenDim);
+        var dtype = SamVariants.Dtype(Variant);
+        prompt.to(dtype);
+        decoder.to(dtype);
+        prompt.eval();
+        decoder.eval();
+        decoder.transformer.UseScaledDotProductAttention(SamVariants.Sdpa(Variant));
+        embedding = randn(1, config.PromptEmbedDim, grid, grid).to(dtype);
+        using (no_grad()) densePe = prompt.GetDensePe(); // cached per image, as SamPredictor does
+        coords = tensor(new[] { 500f, 375f }, [1, 1, 2]);
+        labels = tensor(new long[] { 1 }, [1, 1]);
+        box = tensor(new[] { 200f, 150f, 700f, 800f }, [1, 4]);
+    }
+
+    [Benchmark]
+    public long DecodeOnePrompt()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (sparse, dense) = prompt.forward(coords, labels, box, null);
+        var (masks, _) = decoder.forward(embedding, densePe, sparse, dense, multimaskOutput: true);
+        return masks.shape[1];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var t in new[] { embedding, densePe, coords, labels, box }) t.Dispose();
+        prompt.Dispose();
+        decoder.Dispose();
+    }
+}
