@@ -179,6 +179,23 @@ public sealed class ControlNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor, 
         return new ControlNetOutput(down, mid);
     }
 
+    /// <summary>The locked <paramref name="unet"/>'s prediction under this ControlNet's control.</summary>
+    /// <param name="unet">The UNet this ControlNet was made for.</param>
+    /// <param name="sample">(B, in_channels, H, W).</param>
+    /// <param name="timestep">Scalar, (1) or (B) timesteps.</param>
+    /// <param name="encoderHiddenStates">(B, M, cross_attention_dim).</param>
+    /// <param name="controlnetCond">(B, conditioning_channels, H·f, W·f).</param>
+    /// <returns>(B, out_channels, H, W).</returns>
+    /// <exception cref="ArgumentException">A UNet of another configuration, or a shape that does not fit.</exception>
+    public Tensor Apply(UNet2DConditionModel unet, Tensor sample, Tensor timestep, Tensor encoderHiddenStates, Tensor controlnetCond,
+        double conditioningScale = 1.0)
+    {
+        RequireCompatible(unet);
+        using var scope = torch.NewDisposeScope();
+        var r = Forward(sample, timestep, encoderHiddenStates, controlnetCond, conditioningScale);
+        return unet.Forward(sample, timestep, encoderHiddenStates, r.DownBlockResSamples, r.MidBlockResSample).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Loads a diffusers ControlNetModel folder strictly; returns the model in eval mode.</summary>
     /// <param name="directory">Folder with config.json and diffusion_pytorch_model.safetensors.</param>
     /// <param name="dtype">Float32 (default) or Float64.</param>
