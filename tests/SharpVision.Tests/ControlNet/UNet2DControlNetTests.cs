@@ -117,6 +117,24 @@ public sealed class UNet2DControlNetTests
     }
 
     [Fact]
+    public void TheDroppedTemplateUNetDoesNotTakeTheSharedEncoderWithIt()
+    {
+        // the constructor builds a throw-away UNet2DModel and keeps its encoder; collecting the rest must leave that intact
+        torch.manual_seed(5);
+        using var controlnet = new UNet2DControlNet(TinyUNet(), CondStages);
+        var before = controlnet.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        var (sample, t, cond) = Inputs();
+        using var noGrad = no_grad();
+        Assert.Equal(4, controlnet.Forward(sample, t, cond).DownBlockResSamples.Count);
+        foreach (var (key, value) in controlnet.state_dict()) Assert.True(BitEqual(before[key], value), key);
+    }
+
+    [Fact]
     public void BadInputsNameBothSides()
     {
         torch.manual_seed(4);
