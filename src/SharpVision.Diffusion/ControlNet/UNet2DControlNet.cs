@@ -1,3 +1,4 @@
+using System.Text.Json;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn;
@@ -185,6 +186,53 @@ public sealed class UNet2DControlNet : nn.Module<Tensor, Tensor, Tensor, Control
         var mid = controlnet_mid_block.call(h);
         if (conditioningScale != 1.0) mid = mid * conditioningScale;
         return new ControlNetOutput(down, mid.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>config.json keys beyond the UNet's that describe the control parts.</summary>
+    const string ConditioningChannelsKey = "conditioning_channels", ConditioningStagesKey = "conditioning_embedding_out_channels";
+
+    /// <summary>
+    /// Writes a model folder in diffusers' layout: config.json (the UNet's config with <c>_class_name</c> "UNet2DControlNet",
+    /// conditioning_channels and conditioning_embedding_out_channels) and diffusion_pytorch_model.safetensors.
+    /// </summary>
+    public void SavePretrained(string directory)
+    {
+        var extra = new Dictionary<string, JsonElement>(UNetConfig.Extra ?? [], StringComparer.Ordinal)
+        {
+            [ConditioningChannelsKey] = JsonSerializer.SerializeToElement(ConditioningChannels),
+            [ConditioningStagesKey] = JsonSerializer.SerializeToElement(ConditioningEmbeddingOutChannels),
+        };
+        Pretrained.Save(this, directory, e => (UNetConfig with { Extra = e }).ToJson(), extra, nameof(UNet2DControlNet));
+    }
+
+    /// <summary>Loads a folder written by <see cref="SavePretrained"/> strictly; returns the model in eval mode.</summary>
+    /// <param name="directory">The model folder.</param>
+    /// <param name="dtype">Float32 (default) or Float64.</param>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">Not a UNet2DControlNet config.</exception>
+    /// <exception cref="SharpVision.Nn.Checkpoints.CheckpointMismatchException">The weights do not match the config.</exception>
+    public static UNet2DControlNet FromPretrained(string directory, ScalarType dtype = ScalarType.Float32)
+    {
+        var configPath = Pretrained.ConfigPath(directory, dtype);
+        var config = UNet2DModelConfig.FromFile(configPath);
+        var extra = new Dictionary<string, JsonElement>(config.Extra ?? [], StringComparer.Ordinal);
+        if (!extra.TryGetValue("_class_name", out var cls) || cls.ValueKind != JsonValueKind.String || cls.GetString() != nameof(UNet2DControlNet))
+            throw new InvalidDataException($"{configPath}: _class_name must be '{nameof(UNet2DControlNet)}'");
+        int channels = 3;
+        int[]? stages = null;
+        try
+        {
+            if (extra.Remove(ConditioningChannelsKey, out var c)) channels = c.GetInt32();
+            if (extra.Remove(ConditioningStagesKey, out var st)) stages = st.Deserialize<int[]>();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{configPath}: {ConditioningChannelsKey} must be an int and {ConditioningStagesKey} a list of ints", e);
+        }
+        extra.Remove("_class_name");
+        var model = new UNet2DControlNet(config with { Extra = extra }, stages, channels);
+        Pretrained.LoadWeights(model, directory, dtype);
+        return model;
     }
 
     /// <summary>The locked <paramref name="unet"/>'s prediction under this ControlNet's control.</summary>

@@ -135,6 +135,40 @@ public sealed class UNet2DControlNetTests
     }
 
     [Fact]
+    public void SaveThenLoadGivesIdenticalResiduals()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-u2dcn-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            torch.manual_seed(6);
+            using var controlnet = new UNet2DControlNet(TinyUNet(c => c with { NumClassEmbeds = 2 }), CondStages, conditioningChannels: 1);
+            Perturb(controlnet);
+            controlnet.eval();
+            controlnet.SavePretrained(dir);
+            var json = File.ReadAllText(Path.Combine(dir, "config.json"));
+            Assert.Contains("\"_class_name\": \"UNet2DControlNet\"", json);
+            Assert.Contains("\"conditioning_channels\": 1", json);
+            using var loaded = UNet2DControlNet.FromPretrained(dir);
+            Assert.Equal(CondStages, loaded.ConditioningEmbeddingOutChannels);
+            Assert.False(loaded.UNetConfig.Extra?.ContainsKey("conditioning_channels") ?? false); // moved out of the UNet config
+            torch.manual_seed(7);
+            var sample = randn(2, 1, 8, 8);
+            var cond = rand(2, 1, 16, 16);
+            var labels = tensor(new long[] { 1, 0 });
+            using var noGrad = no_grad();
+            var a = controlnet.Forward(sample, tensor(5L), cond, labels);
+            var b = loaded.Forward(sample, tensor(5L), cond, labels);
+            Assert.True(BitEqual(a.MidBlockResSample, b.MidBlockResSample));
+            Assert.True(BitEqual(a.DownBlockResSamples[0], b.DownBlockResSamples[0]));
+            Assert.Throws<InvalidDataException>(() => ControlNetModel.FromPretrained(dir));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void BadInputsNameBothSides()
     {
         torch.manual_seed(4);
