@@ -90,10 +90,7 @@ internal sealed record CrossAttnEncoderSpec(
 
     internal UNetMidBlock2DCrossAttn? CreateMidBlock() => MidBlockType is null
         ? null
-        : new UNetMidBlock2DCrossAttn(BlockOutChannels[^1], Resnet(MidBlockScaleFactor), Transformer(BlockOutChannels.Count - 1) with
-        {
-            NumLayers = TransformerLayers[^1],
-        });
+        : new UNetMidBlock2DCrossAttn(BlockOutChannels[^1], Resnet(MidBlockScaleFactor), Transformer(BlockOutChannels.Count - 1));
 
     /// <summary>Number of skip states the encoder produces: conv_in's, one per resnet, one per downsampler.</summary>
     internal int NumSkipStates => 1 + BlockOutChannels.Count * LayersPerBlock + (BlockOutChannels.Count - 1);

@@ -54,6 +54,23 @@ public sealed class UNet2DConditionModelTests : IDisposable
     }
 
     [Fact]
+    public void LinearProjectionEqualsConvProjectionWithTheSameWeights()
+    {
+        // use_linear_projection only changes how the 1×1 projections are stored ((C, C) vs (C, C, 1, 1)) and applied
+        using var conv = UNet2DConditionModel.FromPretrained(FixtureUNet, ScalarType.Float64);
+        using var linear = new UNet2DConditionModel(conv.Config with { UseLinearProjection = true });
+        linear.to(ScalarType.Float64).eval();
+        var weights = conv.state_dict().ToDictionary(kv => kv.Key,
+            kv => kv.Key.Contains(".proj_") && kv.Key.EndsWith(".weight") ? kv.Value.flatten(1) : kv.Value); // (C, C, 1, 1) -> (C, C)
+        linear.load_state_dict(weights);
+        torch.manual_seed(3);
+        var x = randn(2, 4, 16, 16, dtype: ScalarType.Float64);
+        var states = randn(2, 5, 32, dtype: ScalarType.Float64);
+        using var noGrad = no_grad();
+        Assert.True(linear.forward(x, tensor(9L), states).allclose(conv.forward(x, tensor(9L), states), 1e-10, 1e-10));
+    }
+
+    [Fact]
     public void OddSizesUpsampleToTheSkipSize()
     {
         torch.manual_seed(2);
