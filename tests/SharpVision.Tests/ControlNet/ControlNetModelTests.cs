@@ -65,6 +65,17 @@ public sealed class ControlNetModelTests : IDisposable
     }
 
     [Fact]
+    public void DiffusersFreshControlNetLeavesTheFixtureUNetBitForBitUnchanged()
+    {
+        using var unet = UNet2DConditionModel.FromPretrained(Fixture("controlnet_fresh", "unet"));
+        using var controlnet = ControlNetModel.FromPretrained(Fixture("controlnet_fresh", "controlnet"));
+        var tensors = StateDict.LoadSafetensors(FixtureRoot.Combine("controlnet", "controlnet_fresh", "tensors.safetensors"));
+        var (sample, t, states, cond) = (tensors["sample"], tensors["timestep"], tensors["encoder_hidden_states"], tensors["controlnet_cond"]);
+        using var noGrad = no_grad();
+        Assert.True(BitEqual(unet.forward(sample, t, states), controlnet.Apply(unet, sample, t, states, cond)));
+    }
+
+    [Fact]
     public void SavePretrainedWritesDiffusersKeysAndLoadsBackIdentically()
     {
         using var reference = ControlNetModel.FromPretrained(Fixture("controlnet_trained", "controlnet"));
