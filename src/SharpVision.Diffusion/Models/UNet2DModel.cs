@@ -165,7 +165,19 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     /// <returns>(B, out_channels, H, W).</returns>
     /// <exception cref="ArgumentException">A shape that does not fit the model (the message gives expected and actual),
     /// or class labels given/missing against the config.</exception>
-    public override Tensor forward(Tensor sample, Tensor timestep, Tensor? classLabels)
+    public override Tensor forward(Tensor sample, Tensor timestep, Tensor? classLabels) => Forward(sample, timestep, classLabels, null, null);
+
+    /// <summary>Forward with optional ControlNet residuals (both or neither), added to the skip states and after the mid block.</summary>
+    /// <param name="sample">(B, in_channels, H, W) noisy input.</param>
+    /// <param name="timestep">Scalar, (1) or (B) timesteps.</param>
+    /// <param name="classLabels">(B) class labels when the model is class-conditional, else null.</param>
+    /// <param name="downBlockAdditionalResiduals">One tensor per skip state (<see cref="NumSkipStates"/>), each shaped like it.</param>
+    /// <param name="midBlockAdditionalResidual">Shaped like the mid block output (the deepest state).</param>
+    /// <returns>(B, out_channels, H, W).</returns>
+    /// <exception cref="ArgumentException">As <see cref="forward(Tensor, Tensor, Tensor?)"/>, or residuals whose count or shapes
+    /// differ from the skip states (the message gives both).</exception>
+    public Tensor Forward(Tensor sample, Tensor timestep, Tensor? classLabels,
+        IReadOnlyList<Tensor>? downBlockAdditionalResiduals, Tensor? midBlockAdditionalResidual)
     {
         CheckSample(sample);
         ArgumentNullException.ThrowIfNull(timestep);
@@ -210,8 +222,18 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
             skips.AddRange(output.ResSamples);
         }
 
+        if (downBlockAdditionalResiduals is not null || midBlockAdditionalResidual is not null)
+            AddResiduals(skips, downBlockAdditionalResiduals, midBlockAdditionalResidual);
+
         // 4. mid
         if (mid_block is not null) h = mid_block.call(h, emb);
+        if (midBlockAdditionalResidual is not null)
+        {
+            if (!midBlockAdditionalResidual.shape.SequenceEqual(h.shape))
+                throw new ArgumentException($"midBlockAdditionalResidual must be {Shapes.Format(h)} like the UNet's mid block output; got {Shapes.Format(midBlockAdditionalResidual)}",
+                    nameof(midBlockAdditionalResidual));
+            h = h + midBlockAdditionalResidual;
+        }
 
         // 5. up: each block consumes the last NumResnets skips
         foreach (var block in up_blocks)
@@ -227,6 +249,26 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         if (Config.TimeEmbeddingType == TimeEmbeddingType.Fourier)
             h = h / timesteps.reshape(batch, 1, 1, 1); // the network predicts σ·output for score matching
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Number of skip states the encoder produces (conv_in's, one per resnet, one per downsampler) = ControlNet down residuals.</summary>
+    public int NumSkipStates => 1 + down_blocks.Count * Config.LayersPerBlock + (down_blocks.Count - 1);
+
+    void AddResiduals(List<Tensor> skips, IReadOnlyList<Tensor>? down, Tensor? mid)
+    {
+        if (down is null || mid is null)
+            throw new ArgumentException("downBlockAdditionalResiduals and midBlockAdditionalResidual must be given together (ControlNet residuals); got only " +
+                (down is null ? "midBlockAdditionalResidual" : "downBlockAdditionalResiduals"), nameof(down));
+        if (down.Count != skips.Count)
+            throw new ArgumentException($"downBlockAdditionalResiduals holds {down.Count} residuals, but this UNet has {skips.Count} skip states " +
+                $"(block_out_channels [{string.Join(", ", Config.BlockOutChannels)}], layers_per_block {Config.LayersPerBlock})", "downBlockAdditionalResiduals");
+        for (int i = 0; i < skips.Count; i++)
+        {
+            if (!down[i].shape.SequenceEqual(skips[i].shape))
+                throw new ArgumentException($"downBlockAdditionalResiduals[{i}] must be {Shapes.Format(skips[i])} like the UNet's skip state {i}; got {Shapes.Format(down[i])}",
+                    "downBlockAdditionalResiduals");
+            skips[i] = skips[i] + down[i];
+        }
     }
 
     void CheckSample(Tensor sample)
