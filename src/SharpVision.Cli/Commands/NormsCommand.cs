@@ -20,7 +20,7 @@ public sealed class NormsCommand : ICommand
           --data DIR      Fashion-MNIST IDX files (train/t10k, gzip or not); default: the embedded test split
                           divided 8,000 train / 2,000 test
           --out DIR       where norms.csv and norms.png go (default: norms-study)
-          --images N      images seen by every run, whatever its batch size (default 16000)
+          --images N      images seen by every run, whatever its batch size (default 8000)
           --lr RATE       SGD learning rate at batch 16, scaled linearly with batch size (default 0.05)
         """;
 
@@ -36,7 +36,7 @@ public sealed class NormsCommand : ICommand
         var kinds = (args.Option("layers") ?? "bn,gn,ln,in,sn").Split(',').Select(n =>
             Names.TryGetValue(n.Trim(), out var k) ? k : throw new UsageException($"--layers: unknown layer '{n}' (allowed: {string.Join(", ", Names.Keys)})")).Distinct().ToArray();
         var options = new NormalizationStudyOptions(kinds, batchSizes,
-            Images: args.Int("images", 16_000, min: 1),
+            Images: args.Int("images", 8_000, min: 1),
             BaseLearningRate: args.Double("lr", 0.05, min: 1e-8, max: 10),
             Seed: args.Int("seed", 0));
         var outDir = args.Option("out") ?? "norms-study";

@@ -17,7 +17,7 @@ public enum NormKind { BatchNorm, GroupNorm, LayerNorm, InstanceNorm, SwitchNorm
 /// <param name="BaseLearningRate">SGD learning rate at <paramref name="BaseBatch"/>; other batch sizes scale it linearly.</param>
 /// <param name="Seed">Seeds weights and shuffling; every run starts from the same seed.</param>
 public sealed record NormalizationStudyOptions(
-    IReadOnlyList<NormKind> Kinds, IReadOnlyList<int> BatchSizes, int Images = 16_000,
+    IReadOnlyList<NormKind> Kinds, IReadOnlyList<int> BatchSizes, int Images = 8_000,
     double BaseLearningRate = 0.05, int BaseBatch = 16, int Seed = 0, int GroupNormGroups = 8);
 
 /// <summary>One run's result.</summary>

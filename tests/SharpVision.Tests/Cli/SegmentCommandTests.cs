@@ -1,0 +1,88 @@
+using SharpVision.Cli.CommandLine;
+using SharpVision.Cli.Commands;
+using SharpVision.Cli.Output;
+using SharpVision.Tests.Parity;
+
+namespace SharpVision.Tests.Cli;
+
+/// <summary><c>sharpvision segment</c> on a real PNG with a checkpoint in the official torch.save format (the tiny fixture model).</summary>
+public sealed class SegmentCommandTests : IDisposable
+{
+    readonly string dir = Directory.CreateTempSubdirectory("sv-segment-").FullName;
+    readonly string checkpoint = FixtureRoot.Combine("sam", "sam_tiny_point", "sam.pth");
+    readonly string config = FixtureRoot.Combine("sam", "sam_tiny_point", "sam_config.json");
+    readonly string image;
+
+    public SegmentCommandTests()
+    {
+        // A 60×90 image with a bright rectangle on a dark background.
+        const int h = 60, w = 90;
+        var rgb = new byte[h * w * 3];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                byte v = x is >= 20 and < 60 && y is >= 15 and < 45 ? (byte)220 : (byte)25;
+                rgb[(y * w + x) * 3] = v; rgb[(y * w + x) * 3 + 1] = (byte)(v / 2); rgb[(y * w + x) * 3 + 2] = 40;
+            }
+        image = Path.Combine(dir, "in.png");
+        Images.SaveRgb(rgb, h, w, image);
+    }
+
+    (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = new CommandLineApp(Commands.All).Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void WritesTheBestMaskAndAnOverlayAndPrintsEachScore()
+    {
+        var outPath = Path.Combine(dir, "mask.png");
+        var (code, stdout, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--image", image,
+            "--point", "40,30", "--point", "5,5,0", "--box", "15,10,65,50", "--multimask", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(3, stdout.Split('\n').Count(l => l.StartsWith("mask ", StringComparison.Ordinal)));
+        Assert.Contains("(written)", stdout);
+        var (maskRgb, mh, mw) = Images.LoadRgb(outPath);
+        Assert.Equal((60, 90), (mh, mw));
+        Assert.All(maskRgb, v => Assert.True(v is 0 or 255));
+        Assert.True(File.Exists(Path.Combine(dir, "mask.overlay.png")));
+    }
+
+    [Theory]
+    [InlineData("--point", "100,30", "outside")]
+    [InlineData("--box", "50,10,20,40", "box")]
+    [InlineData("--point", "40,30,7", "label")]
+    [InlineData("--point", "forty,30", "not a number")]
+    public void BadPromptsExitWithCode2AndOneLine(string option, string value, string expected)
+    {
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--image", image,
+            option, value, "--out", Path.Combine(dir, "m.png"));
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void ACheckpointOfAnotherSizeIsAUserErrorNamingTheMismatch()
+    {
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--model-type", "vit_b", "--image", image,
+            "--point", "40,30", "--out", Path.Combine(dir, "m.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("image_encoder", stderr);
+    }
+
+    [Fact]
+    public void MissingFilesAreNamed()
+    {
+        var missing = Path.Combine(dir, "nope.png");
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--image", missing,
+            "--point", "1,1", "--out", Path.Combine(dir, "m.png"));
+        Assert.Equal(2, code);
+        Assert.Contains(missing, stderr);
+    }
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+}
