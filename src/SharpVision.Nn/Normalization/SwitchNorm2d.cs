@@ -16,7 +16,8 @@ namespace SharpVision.Nn.Normalization;
 /// <remarks>
 /// As the reference: IN statistics are the per-(sample, channel) mean and unbiased variance over (H, W); LN and BN
 /// statistics are derived from them (mean of the means, mean of var + mean² minus the squared mean), so the input
-/// is reduced once. The running averages use running = momentum · running + (1 − momentum) · batch (note: the
+/// is reduced once. The full-size work is two small autograd functions with hand-written backward
+/// (<c>InstanceMoments</c>, <c>ScaleShift</c> below); the mixing on (N, C, 1) statistics stays with autograd. The running averages use running = momentum · running + (1 − momentum) · batch (note: the
 /// opposite convention to torch's BatchNorm), or, with <c>using_moving_average</c> off, accumulate the sums of
 /// the batch mean and of mean² + variance, which eval then uses as they are.
 /// </remarks>
