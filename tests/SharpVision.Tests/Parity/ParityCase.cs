@@ -46,9 +46,12 @@ public sealed class ParityCase : IDisposable
         new(System.IO.Path.Combine(FixtureRoot.Path, name), name);
 
     /// <summary>Every case folder under the root, as names relative to it, sorted.</summary>
-    public static IEnumerable<string> All() =>
-        System.IO.Directory.EnumerateFiles(FixtureRoot.Path, "case.json", SearchOption.AllDirectories)
-            .Select(f => System.IO.Path.GetRelativePath(FixtureRoot.Path, System.IO.Path.GetDirectoryName(f)!).Replace('\\', '/'))
+    public static IEnumerable<string> All() => AllUnder(FixtureRoot.Path);
+
+    /// <summary>Every case folder under <paramref name="root"/>, relative to it, sorted.</summary>
+    public static IEnumerable<string> AllUnder(string root) =>
+        System.IO.Directory.EnumerateFiles(root, "case.json", SearchOption.AllDirectories)
+            .Select(f => System.IO.Path.GetRelativePath(root, System.IO.Path.GetDirectoryName(f)!).Replace('\\', '/'))
             .Order(StringComparer.Ordinal);
 
     /// <summary>The float32 run, and the float64 run where the case gives float64 tolerances.</summary>
