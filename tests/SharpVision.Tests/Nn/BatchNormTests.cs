@@ -60,6 +60,19 @@ public sealed class BatchNormTests
     }
 
     [Fact]
+    public void Converting_the_module_dtype_moves_its_buffers()
+    {
+        var layer = new BatchNorm2d(3);
+        layer.to(ScalarType.Float64);
+        var output = layer.forward(randn([4, 3, 2, 2], dtype: ScalarType.Float64));
+        Assert.Equal(ScalarType.Float64, output.dtype);
+        Assert.Equal(ScalarType.Float64, layer.running_mean!.dtype);
+        Assert.Equal(ScalarType.Float64, layer.state_dict()["running_var"].dtype);
+        Assert.Equal(ScalarType.Int64, layer.num_batches_tracked!.dtype);
+        Assert.Equal(1, layer.num_batches_tracked!.item<long>());
+    }
+
+    [Fact]
     public void Wrong_rank_or_channels_names_both_shapes()
     {
         var e = Assert.Throws<ArgumentException>(() => new BatchNorm2d(4).forward(randn(2, 3, 5, 5)));

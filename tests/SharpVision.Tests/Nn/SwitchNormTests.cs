@@ -128,6 +128,17 @@ public sealed class SwitchNormTests
     }
 
     [Fact]
+    public void Converting_the_module_dtype_moves_its_buffers()
+    {
+        var layer = new SwitchNorm2d(3);
+        layer.to(ScalarType.Float64);
+        var output = layer.forward(randn([4, 3, 2, 2], dtype: ScalarType.Float64));
+        Assert.Equal(ScalarType.Float64, output.dtype);
+        Assert.Equal(ScalarType.Float64, layer.running_mean!.dtype);
+        Assert.NotEqual(0.0, layer.running_var!.abs().sum().item<double>());
+    }
+
+    [Fact]
     public void Wrong_rank_or_channels_names_both_shapes()
     {
         var e = Assert.Throws<ArgumentException>(() => new SwitchNorm2d(4).forward(randn(2, 3, 5, 5)));
