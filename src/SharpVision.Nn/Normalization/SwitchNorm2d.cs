@@ -16,8 +16,8 @@ namespace SharpVision.Nn.Normalization;
 /// <remarks>
 /// As the reference: IN statistics are the per-(sample, channel) mean and unbiased variance over (H, W); LN and BN
 /// statistics are derived from them (mean of the means, mean of var + mean² minus the squared mean), so the input
-/// is reduced once. The full-size work is two small autograd functions with hand-written backward
-/// (<c>InstanceMoments</c>, <c>ScaleShift</c> below); the mixing on (N, C, 1) statistics stays with autograd. The running averages use running = momentum · running + (1 − momentum) · batch (note: the
+/// is reduced once, by <c>InstanceMoments</c> below (hand-written one-pass backward); the mixing on (N, C, 1)
+/// statistics stays with autograd. The running averages use running = momentum · running + (1 − momentum) · batch (note: the
 /// opposite convention to torch's BatchNorm), or, with <c>using_moving_average</c> off, accumulate the sums of
 /// the batch mean and of mean² + variance, which eval then uses as they are.
 /// </remarks>
@@ -108,11 +108,11 @@ public sealed class SwitchNorm2d : nn.Module<Tensor, Tensor>
             variance = variance + varMix[2] * varBn;
         }
 
-        // (x - mean) / sqrt(var + eps) * weight + bias, folded into one scale and shift per (sample, channel)
-        // so the full-size tensor is touched once forward and three times backward.
+        // (x - mean) / sqrt(var + eps) * weight + bias, folded into one scale and shift per (sample, channel):
+        // two passes over the full-size tensor forward, and autograd's mul/add backward (g·scale, Σ g·x, Σ g).
         var scale = weight.view(1, c, 1) * (variance + eps).rsqrt();           // (N, C, 1)
         var shift = bias.view(1, c, 1) - mean * scale;                          // (N, C, 1)
-        return ScaleShift.apply(x, scale, shift).view(input.shape).MoveToOuterDisposeScope();
+        return (x * scale).add_(shift).view(input.shape).MoveToOuterDisposeScope();
     }
 
     void UpdateRunningStatistics(Tensor meanBn, Tensor varBn)
@@ -147,7 +147,8 @@ sealed class InstanceMoments : MultiTensorFunction<InstanceMoments>
         var x = (Tensor)vars[0];
         long length = x.shape[2];
         var mean = x.mean([-1], keepdim: true);                                // (N, C, 1)
-        var variance = (x - mean).pow_(2).sum(-1, keepdim: true).div_(length - 1);
+        // ||x − mean||² by a norm reduction: one pass over the centred copy instead of square-then-sum.
+        var variance = linalg.vector_norm(x - mean, 2, [-1], keepdim: true).pow_(2).div_(length - 1);
         ctx.save_for_backward([x, mean]);
         return [mean, variance];
     }
@@ -160,30 +161,5 @@ sealed class InstanceMoments : MultiTensorFunction<InstanceMoments>
         var a = gradOutputs[1] * (2.0 / (length - 1));     // (N, C, 1)
         var b = gradOutputs[0] / length - mean * a;        // (N, C, 1)
         return [(x * a).add_(b)];
-    }
-}
-
-/// <summary>
-/// x · scale + shift with per-(sample, channel) scale and shift; backward dx = g · scale,
-/// d scale = Σ_L g · x, d shift = Σ_L g.
-/// </summary>
-sealed class ScaleShift : SingleTensorFunction<ScaleShift>
-{
-    public override string Name => nameof(ScaleShift);
-
-    /// <param name="vars">[x (N, C, L), scale (N, C, 1), shift (N, C, 1)].</param>
-    /// <returns>(N, C, L).</returns>
-    public override Tensor forward(AutogradContext ctx, params object[] vars)
-    {
-        Tensor x = (Tensor)vars[0], scale = (Tensor)vars[1], shift = (Tensor)vars[2];
-        ctx.save_for_backward([x, scale]);
-        return (x * scale).add_(shift);
-    }
-
-    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
-    {
-        var saved = ctx.get_saved_variables();
-        Tensor x = saved[0], scale = saved[1];
-        return [gradOutput * scale, (gradOutput * x).sum(-1, keepdim: true), gradOutput.sum(-1, keepdim: true)];
     }
 }
