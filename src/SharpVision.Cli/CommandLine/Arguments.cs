@@ -14,10 +14,15 @@ public sealed class Arguments
 
     public IReadOnlyList<string> Positionals { get; }
 
+    /// <summary>Where the command writes its results: the stdout given to <see cref="CommandLineApp.Run"/> (tests capture it).</summary>
+    public TextWriter Out { get; }
+
     /// <param name="args">The words after the command name.</param>
     /// <param name="flagNames">Options that take no value (e.g. "multimask", "resume").</param>
-    public Arguments(IReadOnlyList<string> args, IEnumerable<string>? flagNames = null)
+    /// <param name="stdout">Result stream; <see cref="Console.Out"/> when null.</param>
+    public Arguments(IReadOnlyList<string> args, IEnumerable<string>? flagNames = null, TextWriter? stdout = null)
     {
+        Out = stdout ?? Console.Out;
         var flagSet = new HashSet<string>(flagNames ?? [], StringComparer.Ordinal) { "help" };
         var positionals = new List<string>();
         for (int i = 0; i < args.Count; i++)

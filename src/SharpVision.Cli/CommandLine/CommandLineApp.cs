@@ -26,13 +26,14 @@ public sealed class CommandLineApp(IReadOnlyList<ICommand> commands)
         var rest = args.Skip(match.words.Length).ToArray();
         try
         {
-            var parsed = new Arguments(rest, FlagsOf(match.c));
+            var parsed = new Arguments(rest, FlagsOf(match.c), stdout);
             if (parsed.Help) { stdout.WriteLine(match.c.Usage); return 0; }
             return match.c.Run(parsed);
         }
         catch (Exception e) when (IsUserError(e))
         {
             stderr.WriteLine($"error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("SHARPVISION_DEBUG") is "1") stderr.WriteLine(e);
             return UserError;
         }
     }

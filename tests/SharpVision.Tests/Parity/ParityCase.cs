@@ -38,7 +38,11 @@ public sealed class ParityCase : IDisposable
         tensors = new(() =>
         {
             var file = System.IO.Path.Combine(directory, "tensors.safetensors");
-            return System.IO.File.Exists(file) ? StateDict.LoadSafetensors(file) : new Dictionary<string, Tensor>();
+            if (!System.IO.File.Exists(file)) return new Dictionary<string, Tensor>();
+            // Loaded lazily, often inside a run's dispose scope: detach so later precisions still see them.
+            var loaded = StateDict.LoadSafetensors(file);
+            foreach (var t in loaded.Values) t.DetachFromDisposeScope();
+            return loaded;
         });
     }
 

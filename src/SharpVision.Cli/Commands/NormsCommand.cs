@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using SharpVision.Cli.CommandLine;
+using SharpVision.Cli.Output;
+using SharpVision.Nn.Checkpoints;
+using SharpVision.Nn.Studies;
+using Spectre.Console;
+
+namespace SharpVision.Cli.Commands;
+
+/// <summary><c>sharpvision norms</c>: the normalization batch-size study.</summary>
+public sealed class NormsCommand : ICommand
+{
+    public string Name => "norms";
+    public string Summary => "Train a small CNN with BN, GN, LN, IN and SN at batch sizes 2–64; table, CSV and chart";
+    public string Usage => """
+        sharpvision norms [--data DIR] [--out DIR] [--batch-sizes 2,4,16,64] [--layers bn,gn,ln,in,sn]
+                          [--images N] [--lr RATE] [--seed N]
+
+          --data DIR      Fashion-MNIST IDX files (train/t10k, gzip or not); default: the embedded test split
+                          divided 8,000 train / 2,000 test
+          --out DIR       where norms.csv and norms.png go (default: norms-study)
+          --images N      images seen by every run, whatever its batch size (default 16000)
+          --lr RATE       SGD learning rate at batch 16, scaled linearly with batch size (default 0.05)
+        """;
+
+    static readonly Dictionary<string, NormKind> Names = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bn"] = NormKind.BatchNorm, ["gn"] = NormKind.GroupNorm, ["ln"] = NormKind.LayerNorm,
+        ["in"] = NormKind.InstanceNorm, ["sn"] = NormKind.SwitchNorm,
+    };
+
+    public int Run(Arguments args)
+    {
+        var batchSizes = Common.PositiveInts(args, "batch-sizes", [2, 4, 16, 64]);
+        var kinds = (args.Option("layers") ?? "bn,gn,ln,in,sn").Split(',').Select(n =>
+            Names.TryGetValue(n.Trim(), out var k) ? k : throw new UsageException($"--layers: unknown layer '{n}' (allowed: {string.Join(", ", Names.Keys)})")).Distinct().ToArray();
+        var options = new NormalizationStudyOptions(kinds, batchSizes,
+            Images: args.Int("images", 16_000, min: 1),
+            BaseLearningRate: args.Double("lr", 0.05, min: 1e-8, max: 10),
+            Seed: args.Int("seed", 0));
+        var outDir = args.Option("out") ?? "norms-study";
+        var (train, test, description) = Common.FashionMnistSplits(args);
+        args.RejectUnknown();
+        if (batchSizes.Max() > train.Count) throw new UsageException($"--batch-sizes: {batchSizes.Max()} exceeds the {train.Count} training images");
+
+        AnsiConsole.MarkupLine($"[bold]Normalization study[/] on {Markup.Escape(description)}; {options.Images:N0} images per run, SGD lr {options.BaseLearningRate} at batch {options.BaseBatch} (linear scaling)");
+        var runs = ProgressDisplay.Run("img", ctx =>
+        {
+            var overall = ctx.AddTask("[bold]all runs[/]", maxValue: (double)kinds.Length * batchSizes.Length * options.Images);
+            var results = new List<NormalizationRun>();
+            foreach (var kind in kinds)
+                foreach (var bs in batchSizes)
+                {
+                    var task = ctx.AddTask($"{Short(kind)} batch {bs,2}", maxValue: options.Images);
+                    long last = 0;
+                    var run = NormalizationStudy.RunOne(kind, bs, train, test, options, p =>
+                    {
+                        task.Increment(p.ImagesSeen - last);
+                        overall.Increment(p.ImagesSeen - last);
+                        last = p.ImagesSeen;
+                    });
+                    task.Value = task.MaxValue;
+                    task.Description = $"{Short(kind)} batch {bs,2}: {run.TestAccuracy:P1}";
+                    results.Add(run);
+                }
+            return results;
+        });
+
+        var table = new Table().Title("Test accuracy").AddColumn("layer");
+        foreach (var bs in batchSizes) table.AddColumn(new TableColumn($"batch {bs}").RightAligned());
+        foreach (var kind in kinds)
+            table.AddRow([Short(kind), .. batchSizes.Select(bs => $"{runs.Single(r => r.Kind == kind && r.BatchSize == bs).TestAccuracy:P1}")]);
+        AnsiConsole.Write(table);
+
+        var csv = new StringBuilder("layer,batch_size,test_accuracy,final_train_loss,seconds\n");
+        foreach (var r in runs)
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{Short(r.Kind)},{r.BatchSize},{r.TestAccuracy:F4},{r.FinalTrainLoss:F4},{r.Elapsed.TotalSeconds:F1}"));
+        var csvPath = Path.Combine(outDir, "norms.csv");
+        AtomicFile.WriteAllText(csvPath, csv.ToString());
+        var pngPath = Path.Combine(outDir, "norms.png");
+        Charts.Lines(pngPath, $"Fashion-MNIST test accuracy vs batch size ({options.Images:N0} images per run)", "batch size", "test accuracy",
+            kinds.Select(k => new Series(Short(k), batchSizes.Select(b => Math.Log2(b)).ToArray(),
+                batchSizes.Select(b => runs.Single(r => r.Kind == k && r.BatchSize == b).TestAccuracy).ToArray())).ToList(),
+            batchSizes.Select(b => (Math.Log2(b), b.ToString(CultureInfo.InvariantCulture))).ToArray());
+
+        foreach (var r in runs.Where(r => r.SwitchWeights.Count > 0))
+        {
+            AnsiConsole.MarkupLine($"[bold]SN importance weights[/] at batch {r.BatchSize} (softmax over IN, LN, BN):");
+            foreach (var w in r.SwitchWeights)
+                AnsiConsole.MarkupLine($"  {w.Layer,-6} mean {Triple(w.Mean)}   var {Triple(w.Variance)}");
+        }
+        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(csvPath)} and {Markup.Escape(pngPath)}");
+        return 0;
+    }
+
+    static string Short(NormKind k) => k switch
+    {
+        NormKind.BatchNorm => "BN", NormKind.GroupNorm => "GN", NormKind.LayerNorm => "LN",
+        NormKind.InstanceNorm => "IN", _ => "SN",
+    };
+
+    static string Triple(double[] w) => string.Create(CultureInfo.InvariantCulture, $"IN {w[0]:F2} LN {w[1]:F2} BN {w[2]:F2}");
+}

@@ -1,0 +1,47 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SharpVision.Diffusion.Models.Blocks;
+
+/// <summary>
+/// UNet encoder stage of resnets only, then a strided-convolution downsampler (unless last).
+/// Follows diffusers models/unets/unet_2d_blocks.py <c>DownBlock2D</c>.
+/// </summary>
+public sealed class DownBlock2D : nn.Module<Tensor, Tensor?, DownBlockOutput>, IDownBlock2D
+{
+    public readonly ModuleList<ResnetBlock2D> resnets;
+    public readonly ModuleList<Downsample2D>? downsamplers;
+
+    /// <param name="numLayers">Number of resnets.</param>
+    /// <param name="addDownsample">Append a stride-2 convolution.</param>
+    public DownBlock2D(long inChannels, long outChannels, ResnetSettings resnet, int numLayers = 1, bool addDownsample = true,
+        long downsamplePadding = 1) : base(nameof(DownBlock2D))
+    {
+        ArgumentNullException.ThrowIfNull(resnet);
+        resnets = new ModuleList<ResnetBlock2D>();
+        for (int i = 0; i < numLayers; i++) resnets.append(resnet.Create(i == 0 ? inChannels : outChannels, outChannels));
+        if (addDownsample)
+            downsamplers = new ModuleList<Downsample2D>(new Downsample2D(outChannels, useConv: true, outChannels: outChannels, padding: downsamplePadding));
+        RegisterComponents();
+    }
+
+    /// <param name="hiddenStates">(B, C_in, H, W).</param>
+    /// <param name="temb">(B, temb_channels).</param>
+    public override DownBlockOutput forward(Tensor hiddenStates, Tensor? temb)
+    {
+        var states = new List<Tensor>();
+        var h = hiddenStates;
+        foreach (var resnet in resnets)
+        {
+            h = resnet.call(h, temb);
+            states.Add(h);
+        }
+        if (downsamplers is not null)
+        {
+            foreach (var down in downsamplers) h = down.call(h);
+            states.Add(h);
+        }
+        return new DownBlockOutput(h, states);
+    }
+}

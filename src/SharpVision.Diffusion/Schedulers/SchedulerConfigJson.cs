@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpVision.Nn.Checkpoints;
+
+namespace SharpVision.Diffusion.Schedulers;
+
+/// <summary>
+/// scheduler_config.json reading and writing shared by the scheduler configs. Writes keys sorted and indented by
+/// two, as diffusers' <c>save_config</c> does, so files diff cleanly against the reference's.
+/// </summary>
+internal static class SchedulerConfigJson
+{
+    public const string FileName = "scheduler_config.json";
+
+    static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        IndentSize = 2,
+        AllowTrailingCommas = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        // diffusers writes NaN/Infinity for some float fields of other schedulers; accept them.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <exception cref="ArgumentException">An option has an unknown value (the message lists the allowed ones).</exception>
+    /// <exception cref="InvalidDataException">The text is not a JSON object of the config's form.</exception>
+    public static T FromJson<T>(string json) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidDataException($"{typeof(T).Name}: the JSON is null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{typeof(T).Name}: {e.Message}", e);
+        }
+    }
+
+    public static string ToJson<T>(T config) where T : class
+    {
+        var node = JsonSerializer.SerializeToNode(config, Options)!.AsObject();
+        var sorted = new JsonObject();
+        foreach (var (key, value) in node.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList())
+        {
+            node.Remove(key);
+            sorted[key] = value;
+        }
+        return sorted.ToJsonString(Options) + "\n";
+    }
+
+    /// <summary>The file itself, or a folder's <c>scheduler_config.json</c> (a pipeline's <c>scheduler/</c> folder).</summary>
+    public static T Load<T>(string path) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path)) path = Path.Combine(path, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"scheduler config not found: {path}", path);
+        return FromJson<T>(File.ReadAllText(path));
+    }
+
+    public static void Save<T>(T config, string path) where T : class => AtomicFile.WriteAllText(path, ToJson(config));
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using SharpVision.Nn.Data;
+using SharpVision.Nn.Models;
+using SharpVision.Nn.Normalization;
+using SharpVision.Nn.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Nn.Studies;
+
+/// <summary>The normalization layers the study compares.</summary>
+public enum NormKind { BatchNorm, GroupNorm, LayerNorm, InstanceNorm, SwitchNorm }
+
+/// <summary>Options of the batch-size study.</summary>
+/// <param name="BatchSizes">Batch sizes to train at (default 2, 4, 16, 64).</param>
+/// <param name="Images">Images seen by every run, whatever its batch size.</param>
+/// <param name="BaseLearningRate">SGD learning rate at <paramref name="BaseBatch"/>; other batch sizes scale it linearly.</param>
+/// <param name="Seed">Seeds weights and shuffling; every run starts from the same seed.</param>
+public sealed record NormalizationStudyOptions(
+    IReadOnlyList<NormKind> Kinds, IReadOnlyList<int> BatchSizes, int Images = 16_000,
+    double BaseLearningRate = 0.05, int BaseBatch = 16, int Seed = 0, int GroupNormGroups = 8);
+
+/// <summary>One run's result.</summary>
+/// <param name="SwitchWeights">For SN: each layer's learned importance of (IN, LN, BN) statistics, softmax of mean_weight and var_weight.</param>
+public sealed record NormalizationRun(NormKind Kind, int BatchSize, double TestAccuracy, double FinalTrainLoss, TimeSpan Elapsed,
+    IReadOnlyList<SwitchImportance> SwitchWeights);
+
+/// <summary>SN's learned importance weights of one layer, over the (IN, LN, BN) statistics.</summary>
+public sealed record SwitchImportance(string Layer, double[] Mean, double[] Variance);
+
+/// <summary>
+/// The design notes' claim, measured: train the same small CNN (<see cref="FashionClassifier"/>) with
+/// BN, GN, LN, IN and SN at several batch sizes, seeing the same number of images each time, and compare
+/// test accuracy. BN's statistics are estimated from the batch, so at batch sizes of 2–4 they are noisy
+/// and differ from the running averages used at test time; GN, LN and IN normalize each sample on its
+/// own; SN learns a softmax-weighted mix of the three.
+/// </summary>
+public static class NormalizationStudy
+{
+    /// <summary>
+    /// A normalization layer for <paramref name="channels"/> feature maps. LN and IN are built as
+    /// <see cref="GroupNorm"/> with one group and with one group per channel: over (C, H, W) and over
+    /// (H, W) per channel respectively, with a per-channel affine as in the GN paper (Wu and He 2018, Fig. 2).
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> CreateNorm(NormKind kind, int channels, int groups = 8) => kind switch
+    {
+        NormKind.BatchNorm => new BatchNorm2d(channels),
+        NormKind.GroupNorm => new GroupNorm(Math.Min(groups, channels), channels),
+        NormKind.LayerNorm => new GroupNorm(1, channels),
+        NormKind.InstanceNorm => new GroupNorm(channels, channels),
+        NormKind.SwitchNorm => new SwitchNorm2d(channels),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"kind must be one of {string.Join(", ", Enum.GetNames<NormKind>())}"),
+    };
+
+    /// <summary>Runs one configuration: a fresh model from the seed, trained then tested.</summary>
+    public static NormalizationRun RunOne(NormKind kind, int batchSize, LabeledImages train, LabeledImages test,
+        NormalizationStudyOptions options, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        torch.manual_seed(options.Seed);
+        using var model = new FashionClassifier(c => CreateNorm(kind, c, options.GroupNormGroups));
+        var lr = ClassifierTrainer.LinearScaledLearningRate(options.BaseLearningRate, options.BaseBatch, batchSize);
+        var loss = ClassifierTrainer.Train(model, train, new ClassifierTrainingOptions(batchSize, options.Images, lr, Seed: options.Seed), progress, cancel);
+        var eval = ClassifierTrainer.Evaluate(model, test);
+        return new NormalizationRun(kind, batchSize, eval.Accuracy, loss, clock.Elapsed, SwitchWeightsOf(model));
+    }
+
+    /// <summary>Softmax of every SwitchNorm layer's mean_weight and var_weight, in (IN, LN, BN) order.</summary>
+    public static IReadOnlyList<SwitchImportance> SwitchWeightsOf(nn.Module model)
+    {
+        var result = new List<SwitchImportance>();
+        foreach (var (name, module) in model.named_modules())
+        {
+            if (module is not SwitchNorm2d sn) continue;
+            using var noGrad = torch.no_grad();
+            result.Add(new SwitchImportance(name,
+                sn.mean_weight.softmax(0).to(ScalarType.Float64).data<double>().ToArray(),
+                sn.var_weight.softmax(0).to(ScalarType.Float64).data<double>().ToArray()));
+        }
+        return result;
+    }
+}
