@@ -11,7 +11,7 @@ namespace SharpVision.Benchmarks.Nn;
 /// op for the same computation (the baseline of its category); SwitchNorm2d's baseline is native batch_norm, the
 /// layer it generalises. Gradients are taken with autograd.grad for the input and the parameters, so nothing
 /// accumulates between invocations. Run: <c>dotnet run -c Release --project bench/SharpVision.Benchmarks --
-/// --filter '*NormBenchmarks*' --job short --inProcess</c> (in process: BenchmarkDotNet's out-of-process build
+/// --filter '*NormBenchmarks*' --job short --iterationCount 9 --inProcess</c> (in process: BenchmarkDotNet's out-of-process build
 /// copies libtorch without the GLIBCXX patch the repository's build applies, so it fails to load on Debian 12).
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
