@@ -47,8 +47,11 @@ public sealed class InstanceNorm2d : NormBase
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (variance, mean) = var_mean(input.detach(), [2, 3], unbiased: true); // (N, C) each
-        running_mean!.mul_(1 - factor).add_(mean.mean([0]), alpha: factor);
+        // Two-pass mean and unbiased variance: libtorch's var_mean (Welford) is far slower on CPU at this layout.
+        var x = input.detach();
+        var mean = x.mean([2, 3], keepdim: true);                                  // (N, C, 1, 1)
+        var variance = (x - mean).pow_(2).sum([2, 3]).div_(x.shape[2] * x.shape[3] - 1); // (N, C)
+        running_mean!.mul_(1 - factor).add_(mean.flatten(1).mean([0]), alpha: factor);
         running_var!.mul_(1 - factor).add_(variance.mean([0]), alpha: factor);
     }
 }

@@ -53,20 +53,33 @@ public sealed class BatchNormTests
             layer.running_var!.copy_(tensor(new[] { 4.0, 0.25 }));
         }
         layer.eval();
-        var x = randn([3, 2, 2, 2], dtype: ScalarType.Float64);
+        var x = randn([3, 2, 2, 2], dtype: ScalarType.Float64, generator: new Generator(3));
         var expected = (x - tensor(new[] { 1.0, -2.0 }).view(1, 2, 1, 1)) / (tensor(new[] { 4.0, 0.25 }).view(1, 2, 1, 1) + 1e-5).sqrt();
         Assert.True(layer.forward(x).allclose(expected, 1e-12, 1e-12));
         Assert.Equal(0, layer.num_batches_tracked!.item<long>());
     }
 
     [Fact]
+    public void Converting_the_module_dtype_moves_its_buffers()
+    {
+        var layer = new BatchNorm2d(3);
+        layer.to(ScalarType.Float64);
+        var output = layer.forward(randn([4, 3, 2, 2], dtype: ScalarType.Float64, generator: new Generator(4)));
+        Assert.Equal(ScalarType.Float64, output.dtype);
+        Assert.Equal(ScalarType.Float64, layer.running_mean!.dtype);
+        Assert.Equal(ScalarType.Float64, layer.state_dict()["running_var"].dtype);
+        Assert.Equal(ScalarType.Int64, layer.num_batches_tracked!.dtype);
+        Assert.Equal(1, layer.num_batches_tracked!.item<long>());
+    }
+
+    [Fact]
     public void Wrong_rank_or_channels_names_both_shapes()
     {
-        var e = Assert.Throws<ArgumentException>(() => new BatchNorm2d(4).forward(randn(2, 3, 5, 5)));
+        var e = Assert.Throws<ArgumentException>(() => new BatchNorm2d(4).forward(zeros(2, 3, 5, 5)));
         Assert.Equal("input", e.ParamName);
         Assert.Contains("(N, 4, H, W)", e.Message);
         Assert.Contains("(2, 3, 5, 5)", e.Message);
-        var e1 = Assert.Throws<ArgumentException>(() => new BatchNorm1d(4).forward(randn(2, 4, 5, 5)));
+        var e1 = Assert.Throws<ArgumentException>(() => new BatchNorm1d(4).forward(zeros(2, 4, 5, 5)));
         Assert.Contains("(N, 4) or (N, 4, L)", e1.Message);
         Assert.Contains("(2, 4, 5, 5)", e1.Message);
     }
@@ -74,7 +87,7 @@ public sealed class BatchNormTests
     [Fact]
     public void One_value_per_channel_in_training_is_rejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => new BatchNorm1d(3).forward(randn(1, 3)));
+        var e = Assert.Throws<ArgumentException>(() => new BatchNorm1d(3).forward(zeros(1, 3)));
         Assert.Contains("(1, 3)", e.Message);
     }
 

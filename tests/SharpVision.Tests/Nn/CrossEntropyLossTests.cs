@@ -57,7 +57,7 @@ public sealed class CrossEntropyLossTests
     [Fact]
     public void All_targets_ignored_gives_nan_mean_and_zero_sum()
     {
-        var input = randn(3, 4);
+        var input = zeros(3, 4);
         var target = full(3, -100L);
         Assert.True(float.IsNaN(CrossEntropyLoss.cross_entropy(input, target).item<float>()));
         Assert.Equal(0f, CrossEntropyLoss.cross_entropy(input, target, reduction: Reduction.Sum).item<float>());
@@ -73,7 +73,7 @@ public sealed class CrossEntropyLossTests
     [Fact]
     public void Target_of_the_wrong_shape_names_both_shapes()
     {
-        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(randn(4, 5), zeros(3, dtype: ScalarType.Int64)));
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(zeros(4, 5), zeros(3, dtype: ScalarType.Int64)));
         Assert.Equal("target", e.ParamName);
         Assert.Contains("(4)", e.Message);
         Assert.Contains("(4, 5)", e.Message);
@@ -83,7 +83,7 @@ public sealed class CrossEntropyLossTests
     [Fact]
     public void Weight_of_the_wrong_length_names_both_shapes()
     {
-        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(randn(4, 5), zeros(4, dtype: ScalarType.Int64), weight: ones(3)));
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(zeros(4, 5), zeros(4, dtype: ScalarType.Int64), weight: ones(3)));
         Assert.Equal("weight", e.ParamName);
         Assert.Contains("(5)", e.Message);
         Assert.Contains("(3)", e.Message);
@@ -92,7 +92,7 @@ public sealed class CrossEntropyLossTests
     [Fact]
     public void Class_index_out_of_range_is_named()
     {
-        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(randn(2, 3), tensor(new[] { 0L, 7L })));
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(zeros(2, 3), tensor(new[] { 0L, 7L })));
         Assert.Contains("[0, 3)", e.Message);
         Assert.Contains("7", e.Message);
     }
@@ -100,7 +100,7 @@ public sealed class CrossEntropyLossTests
     [Fact]
     public void Ignore_index_with_probability_targets_is_rejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(randn(2, 3), full(2, 3, 1f / 3), ignoreIndex: 1));
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropyLoss.cross_entropy(zeros(2, 3), full(2, 3, 1f / 3), ignoreIndex: 1));
         Assert.Contains("ignore_index", e.Message);
     }
 

@@ -49,7 +49,7 @@ public sealed class GroupNormTests
     [Fact]
     public void Wrong_channels_names_both_shapes()
     {
-        var e = Assert.Throws<ArgumentException>(() => new GroupNorm(2, 4).forward(randn(2, 6, 3, 3)));
+        var e = Assert.Throws<ArgumentException>(() => new GroupNorm(2, 4).forward(zeros(2, 6, 3, 3)));
         Assert.Contains("(N, 4, *)", e.Message);
         Assert.Contains("(2, 6, 3, 3)", e.Message);
     }

@@ -43,7 +43,7 @@ public sealed class LayerNormTests
     [Fact]
     public void Wrong_trailing_dims_name_both_shapes()
     {
-        var e = Assert.Throws<ArgumentException>(() => new LayerNorm([4, 5]).forward(randn(2, 5, 4)));
+        var e = Assert.Throws<ArgumentException>(() => new LayerNorm([4, 5]).forward(zeros(2, 5, 4)));
         Assert.Equal("input", e.ParamName);
         Assert.Contains("(*, 4, 5)", e.Message);
         Assert.Contains("(2, 5, 4)", e.Message);
