@@ -1,3 +1,4 @@
+using SharpVision.Diffusion.Models;
 using SharpVision.Nn;
 using SharpVision.Nn.Data;
 using TorchSharp;
@@ -51,4 +52,31 @@ public static class FashionMnistDiffusionData
         var crop = images.narrow(2, (h - height) / 2, height).narrow(3, (w - width) / 2, width); // (N, C, height, width)
         return ((crop + 1) / 2).clamp(0, 1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// A small UNet2DModel for 32×32 greyscale Fashion-MNIST: one level per entry of <paramref name="channels"/>
+    /// (resolution halves between levels), self-attention only at the lowest resolution, GroupNorm of 8 groups (or fewer
+    /// when a width is not a multiple of 8). Class-conditional models get <c>num_class_embeds = 11</c>: classes 0–9 and
+    /// the null class 10 (see <see cref="Pipelines.ClassifierFreeGuidance"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No levels, or a width that is not positive.</exception>
+    public static UNet2DModelConfig ModelConfig(IReadOnlyList<int> channels, int layersPerBlock = 1, bool classConditional = false, int classes = 10)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        if (channels.Count == 0 || channels.Any(c => c <= 0))
+            throw new ArgumentException($"channels must list positive widths, one per level; got [{string.Join(", ", channels)}]", nameof(channels));
+        int groups = channels.Aggregate(8, Gcd);
+        int last = channels[^1];
+        int levels = channels.Count;
+        return new UNet2DModelConfig
+        {
+            SampleSize = [PaddedSize], InChannels = 1, OutChannels = 1, BlockOutChannels = channels.ToArray(), LayersPerBlock = layersPerBlock,
+            NormNumGroups = groups, AttentionHeadDim = last % 32 == 0 ? 32 : null,
+            DownBlockTypes = Enumerable.Range(0, levels).Select(i => i == levels - 1 && levels > 1 ? DownBlockType.AttnDownBlock2D : DownBlockType.DownBlock2D).ToArray(),
+            UpBlockTypes = Enumerable.Range(0, levels).Select(i => i == 0 && levels > 1 ? UpBlockType.AttnUpBlock2D : UpBlockType.UpBlock2D).ToArray(),
+            NumClassEmbeds = classConditional ? classes + 1 : null,
+        };
+    }
+
+    static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 }
