@@ -1,0 +1,76 @@
+using SharpVision.Cli.CommandLine;
+using SharpVision.Cli.Output;
+using SharpVision.Diffusion.Models;
+using SharpVision.Diffusion.Pipelines;
+using SharpVision.Diffusion.Training;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Cli.Commands;
+
+/// <summary>Option parsing and reporting shared by the <c>sharpvision diffusion</c> commands.</summary>
+static class DiffusionCommon
+{
+    /// <summary>Loads <c>--model DIR</c> (a diffusers UNet2DModel folder); errors name the file and key.</summary>
+    public static UNet2DModel LoadModel(Arguments args)
+    {
+        var dir = args.Required("model");
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model: folder not found: {dir}");
+        return UNet2DModel.FromPretrained(dir);
+    }
+
+    /// <summary>The <c>--scheduler</c> folder or file (must hold scheduler_config.json).</summary>
+    public static string SchedulerPath(Arguments args)
+    {
+        var path = args.Required("scheduler");
+        if (!Directory.Exists(path) && !File.Exists(path)) throw new FileNotFoundException($"--scheduler: not found: {path}", path);
+        return path;
+    }
+
+    /// <summary>Class labels from <c>--class</c>: an id, a comma list, "all" (cycle through the classes) or "null".
+    /// Default for a class-conditional model: cycle through the classes; for an unconditional one: none.</summary>
+    public static long[]? ClassLabels(Arguments args, UNet2DModel unet, int count)
+    {
+        var text = args.Option("class");
+        long? nullId = ClassifierFreeGuidance.NullClass(unet);
+        if (text is null) return nullId is long n ? Enumerable.Range(0, count).Select(i => i % n).ToArray() : null;
+        if (nullId is null && unet.class_embedding is null)
+            throw new UsageException($"--class: the model in {args.Option("model")} is not class-conditional (num_class_embeds unset)");
+        if (nullId is null) throw new UsageException("--class: only models with a num_class_embeds lookup table take class ids");
+        if (text == "all") return Enumerable.Range(0, count).Select(i => i % nullId.Value).ToArray();
+        if (text == "null") return Enumerable.Repeat(nullId.Value, count).ToArray();
+        var ids = Arguments.IntList(text, "--class");
+        if (ids.Length == 0) throw new UsageException("--class needs an id, a comma-separated list, 'all' or 'null'");
+        foreach (var id in ids)
+            if (id < 0 || id > nullId)
+                throw new UsageException($"--class must be in 0..{nullId - 1} (or {nullId}, the null class); got {id}");
+        return Enumerable.Range(0, count).Select(i => (long)ids[i % ids.Length]).ToArray();
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a progress bar of <paramref name="steps"/> denoising steps.</summary>
+    public static T WithSteps<T>(string title, int steps, Func<Action<SamplingProgress>, T> work) =>
+        ProgressDisplay.Run("step", ctx =>
+        {
+            var task = ctx.AddTask(Markup.Escape(title), maxValue: steps);
+            var result = work(p => task.Value = p.Step);
+            task.Value = task.MaxValue;
+            return result;
+        });
+
+    /// <summary>Reads <c>--image</c> as (1, C, H, W) in [−1, 1] for a model with C input channels (C = 1: the mean of R, G, B),
+    /// padded with −1 to the model's sample_size when smaller.</summary>
+    public static Tensor LoadImage(string path, UNet2DModel unet)
+    {
+        var (rgb, h, w) = Images.LoadRgb(path);
+        using var scope = torch.NewDisposeScope();
+        var t = torch.tensor(rgb, [1, h, w, 3]).permute(0, 3, 1, 2).to(ScalarType.Float32) / 255.0; // (1, 3, H, W)
+        if (unet.Config.InChannels == 1) t = t.mean([1], keepdim: true); // (1, 1, H, W)
+        else if (unet.Config.InChannels != 3)
+            throw new UsageException($"--image: the model takes {unet.Config.InChannels} channels; only 1 (grey) and 3 (RGB) come from images");
+        t = t * 2 - 1;
+        if (unet.Config.SampleSize is [int size, ..] && h <= size && w <= size && (h < size || w < size))
+            t = FashionMnistDiffusionData.Pad(t, size);
+        return t.MoveToOuterDisposeScope();
+    }
+}

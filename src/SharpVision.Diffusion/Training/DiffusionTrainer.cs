@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpVision.Diffusion.Models;
+using SharpVision.Diffusion.Pipelines;
+using SharpVision.Diffusion.Schedulers;
+using SharpVision.Nn;
+using SharpVision.Nn.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Diffusion.Training;
+
+/// <summary>
+/// Trains a <see cref="UNet2DModel"/> as a DDPM (Ho et al. 2020): pick a timestep and noise per image, noise the image with
+/// <see cref="DDPMScheduler.AddNoise"/>, and regress the objective's target (the noise, v = <see cref="DDPMScheduler.GetVelocity"/>,
+/// or x_0) with mean squared error. AdamW with a linear learning-rate warm-up and gradient clipping, an EMA copy of the
+/// weights, optional class conditioning with label dropout for classifier-free guidance. Follows the recipe of diffusers'
+/// examples/unconditional_image_generation/train_unconditional.py.
+/// </summary>
+/// <remarks>
+/// <para>Deterministic: every random draw of step n (the epoch's shuffle, timesteps, noise, label dropout, dropout layers)
+/// comes from generators seeded by (seed, n), so a run resumed from a checkpoint continues exactly as the uninterrupted run
+/// would (on the same device and libtorch build).</para>
+/// <para>Checkpoints (<see cref="SaveCheckpoint"/>) are folders <c>checkpoint-NNNNNNNN</c> in diffusers' layout:
+/// <c>model/</c> and <c>ema/</c> (config.json + diffusion_pytorch_model.safetensors), <c>scheduler/scheduler_config.json</c>,
+/// plus <c>optimizer.bin</c> (TorchSharp optimizer state), <c>trainer_state.json</c> (step, options, RNG scheme) and a
+/// <c>checkpoint-complete</c> marker. Each is written in a temporary folder that is renamed when complete, so a run killed
+/// mid-save leaves the previous checkpoint intact.</para>
+/// </remarks>
+public sealed class DiffusionTrainer : IDisposable
+{
+    /// <summary>Written last into a checkpoint folder; folders without it are ignored.</summary>
+    public const string CompleteMarker = "checkpoint-complete";
+    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.bin";
+
+    readonly Tensor images;
+    readonly Tensor? labels;
+    readonly TorchSharp.Modules.AdamW optimizer;
+    readonly long? nullClass;
+
+    /// <summary>The trained model (train mode).</summary>
+    public UNet2DModel Model { get; }
+
+    /// <summary>The exponential moving average of the weights (eval mode); usually the better sampler.</summary>
+    public UNet2DModel Ema { get; }
+
+    /// <summary>The noise schedule trained on.</summary>
+    public DDPMScheduler Scheduler { get; }
+
+    /// <summary>The run's options.</summary>
+    public DiffusionTrainingOptions Options { get; }
+
+    /// <summary>Optimizer steps done.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>Starts a fresh run: the model is initialised from <c>options.Seed</c>.</summary>
+    /// <param name="images">(N, C, H, W) training images in [−1, 1] (see <see cref="FashionMnistDiffusionData"/>).</param>
+    /// <param name="labels">(N) int64 class ids for a class-conditional model (num_class_embeds = classes + 1, the last id
+    /// being the null class); null for an unconditional one.</param>
+    /// <exception cref="ArgumentException">Images or labels that do not fit the model, or a batch larger than the data.</exception>
+    public DiffusionTrainer(UNet2DModelConfig modelConfig, DDPMSchedulerConfig schedulerConfig, DiffusionTrainingOptions options, Tensor images, Tensor? labels)
+        : this(NewModel(modelConfig, options), schedulerConfig, options, images, labels, step: 0, optimizerState: null, ema: null)
+    {
+    }
+
+    static UNet2DModel NewModel(UNet2DModelConfig config, DiffusionTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        torch.manual_seed(options.Seed);
+        return new UNet2DModel(config);
+    }
+
+    DiffusionTrainer(UNet2DModel model, DDPMSchedulerConfig schedulerConfig, DiffusionTrainingOptions options, Tensor images, Tensor? labels,
+        long step, string? optimizerState, UNet2DModel? ema)
+    {
+        ArgumentNullException.ThrowIfNull(schedulerConfig);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize);
+        if (options.LearningRate <= 0 || !double.IsFinite(options.LearningRate))
+            throw new ArgumentOutOfRangeException(nameof(options), options.LearningRate, "learning rate must be positive");
+        if (options.LabelDropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), options.LabelDropout, "label dropout must be in [0, 1]");
+        Model = model;
+        Options = options;
+        Scheduler = new DDPMScheduler(schedulerConfig);
+        Step = step;
+        nullClass = ClassifierFreeGuidance.NullClass(model);
+
+        var c = model.Config;
+        Shapes.RequireRank(images, 4, $"(N, {c.InChannels}, H, W)", nameof(images));
+        Shapes.RequireDim(images, 1, c.InChannels, $"(N, {c.InChannels}, H, W)", nameof(images));
+        if (images.shape[0] < options.BatchSize)
+            throw new ArgumentException($"batch size {options.BatchSize} exceeds the {images.shape[0]} training images", nameof(options));
+        if (model.class_embedding is not null && nullClass is null)
+            throw new ArgumentException("only class-conditional models with a num_class_embeds lookup table can be trained here", nameof(model));
+        if (nullClass is not null)
+        {
+            if (labels is null) throw new ArgumentException($"the model is class-conditional (num_class_embeds {c.NumClassEmbeds}); labels are required", nameof(labels));
+            if (labels.dim() != 1 || labels.shape[0] != images.shape[0])
+                throw new ArgumentException($"labels must be ({images.shape[0]}); got {Shapes.Format(labels)}", nameof(labels));
+            long max = labels.max().item<long>(), min = labels.min().item<long>();
+            if (min < 0 || max >= nullClass)
+                throw new ArgumentException($"labels must be in 0..{nullClass - 1} (num_class_embeds {c.NumClassEmbeds} keeps {nullClass} for the null class); got {min}..{max}", nameof(labels));
+        }
+        else if (labels is not null)
+            throw new ArgumentException("labels given, but the model has no class embedding (set num_class_embeds = classes + 1)", nameof(labels));
+        // Own copies, outside any caller's dispose scope.
+        this.images = images.to(model.Dtype).detach().clone().DetachFromDisposeScope();
+        this.labels = labels?.to(ScalarType.Int64).detach().clone().DetachFromDisposeScope();
+
+        Model.train();
+        optimizer = torch.optim.AdamW(Model.parameters(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: options.WeightDecay);
+        if (optimizerState is not null) optimizer.load_state_dict(optimizerState);
+        if (ema is null)
+        {
+            ema = new UNet2DModel(c);
+            CopyWeights(Model, ema);
+        }
+        Ema = ema;
+        Ema.eval();
+        foreach (var p in Ema.parameters()) p.requires_grad = false;
+    }
+
+    /// <summary>Continues from the newest complete checkpoint under <paramref name="checkpointRoot"/> with its stored options.</summary>
+    /// <param name="images">The same training data as the original run (for identical results).</param>
+    /// <exception cref="FileNotFoundException">No complete checkpoint there.</exception>
+    public static DiffusionTrainer Resume(string checkpointRoot, Tensor images, Tensor? labels)
+    {
+        var dir = LatestCheckpoint(checkpointRoot) ?? throw new FileNotFoundException($"no complete checkpoint ({Prefix}*/{CompleteMarker}) under {checkpointRoot}", checkpointRoot);
+        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, StateFile)))!.AsObject();
+        long step = state["step"]!.GetValue<long>();
+        var options = state["options"].Deserialize<DiffusionTrainingOptions>()
+            ?? throw new InvalidDataException($"{Path.Combine(dir, StateFile)}: no options");
+        var model = UNet2DModel.FromPretrained(Path.Combine(dir, "model"));
+        var ema = UNet2DModel.FromPretrained(Path.Combine(dir, "ema"));
+        var scheduler = DDPMSchedulerConfig.Load(Path.Combine(dir, "scheduler"));
+        return new DiffusionTrainer(model, scheduler, options, images, labels, step, Path.Combine(dir, OptimizerFile), ema);
+    }
+
+    /// <summary>The newest folder <c>checkpoint-N</c> holding the completion marker, or null.</summary>
+    public static string? LatestCheckpoint(string checkpointRoot)
+    {
+        if (!Directory.Exists(checkpointRoot)) return null;
+        return CompleteCheckpoints(checkpointRoot).LastOrDefault().Path;
+    }
+
+    static List<(long Step, string Path)> CompleteCheckpoints(string root) =>
+        Directory.GetDirectories(root, Prefix + "*")
+            .Select(d => (Name: Path.GetFileName(d), Path: d))
+            .Where(d => long.TryParse(d.Name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+                        && File.Exists(Path.Combine(d.Path, CompleteMarker)))
+            .Select(d => (long.Parse(d.Name.AsSpan(Prefix.Length), CultureInfo.InvariantCulture), d.Path))
+            .OrderBy(d => d.Item1)
+            .ToList();
+
+    /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
+    public double LearningRateAt(long step) =>
+        Options.WarmupSteps <= 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (double)step / Options.WarmupSteps);
+
+    /// <summary>The EMA decay after <paramref name="step"/> optimizer steps: min(EmaDecay, (1 + step) / (10 + step)).</summary>
+    public double EmaDecayAt(long step) => Math.Min(Options.EmaDecay, (1.0 + step) / (10.0 + step));
+
+    /// <summary>One optimizer step on the next batch.</summary>
+    /// <returns>The batch loss.</returns>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite (the weights are left as they were).</exception>
+    public double TrainStep(string? checkpointRoot = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        long n = Step; // 0-based index of this step
+        int batch = Options.BatchSize;
+        long count = images.shape[0];
+        long stepsPerEpoch = count / batch;
+
+        // Data order: one permutation per epoch, drawn from (seed, epoch); the batch is its (n mod steps-per-epoch)-th slice.
+        using var shuffle = new Generator(Mix(Options.Seed, 1, n / stepsPerEpoch));
+        var index = torch.randperm(count, generator: shuffle).narrow(0, n % stepsPerEpoch * batch, batch); // (B)
+        var x0 = images.index_select(0, index); // (B, C, H, W)
+
+        // Timesteps, noise and dropped labels of this step, drawn from (seed, n).
+        using var g = new Generator(Mix(Options.Seed, 2, n));
+        var t = torch.randint(0, Scheduler.Config.NumTrainTimesteps, [batch], dtype: ScalarType.Int64, generator: g); // (B)
+        var noise = torch.randn(x0.shape, dtype: x0.dtype, generator: g);
+        Tensor? y = null;
+        if (labels is not null)
+        {
+            var drop = torch.rand([batch], generator: g) < Options.LabelDropout; // (B)
+            y = torch.where(drop, torch.full_like(index, nullClass!.Value), labels.index_select(0, index));
+        }
+        torch.manual_seed((long)(Mix(Options.Seed, 3, n) >> 1)); // dropout layers, if the config has any
+
+        var noisy = Scheduler.AddNoise(x0, noise, t);
+        var target = Scheduler.Config.PredictionType switch
+        {
+            PredictionType.Epsilon => noise,
+            PredictionType.VPrediction => Scheduler.GetVelocity(x0, noise, t),
+            _ => x0,
+        };
+        var prediction = Model.forward(noisy, t, y);
+        var loss = nn.functional.mse_loss(prediction.to(ScalarType.Float32), target.to(ScalarType.Float32));
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+            throw new TrainingDivergedException(n + 1, value, checkpointRoot is null ? null : LatestCheckpoint(checkpointRoot));
+
+        double lr = LearningRateAt(n + 1);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        optimizer.zero_grad();
+        loss.backward();
+        if (Options.GradientClip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Options.GradientClip);
+        optimizer.step();
+        Step = n + 1;
+        UpdateEma();
+        return value;
+    }
+
+    void UpdateEma()
+    {
+        double decay = EmaDecayAt(Step);
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var source = Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in Ema.named_parameters())
+            p.mul_(decay).add_(source[name], alpha: 1 - decay);
+    }
+
+    static void CopyWeights(UNet2DModel from, UNet2DModel to)
+    {
+        using var noGrad = torch.no_grad();
+        var source = from.state_dict();
+        foreach (var (name, t) in to.state_dict()) t.copy_(source[name]);
+    }
+
+    /// <summary>
+    /// Trains until <paramref name="untilStep"/> optimizer steps, checkpointing every <c>CheckpointEvery</c> steps and at
+    /// the end when <paramref name="checkpointRoot"/> is given.
+    /// </summary>
+    /// <param name="samples">Called every <c>SampleEvery</c> steps with (step, (SampleCount, C, H, W) EMA samples in [−1, 1]).</param>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; earlier checkpoints are kept.</exception>
+    public void Train(long untilStep, string? checkpointRoot = null, Action<DiffusionTrainingProgress>? progress = null,
+        Action<long, Tensor>? samples = null, CancellationToken cancel = default)
+    {
+        long processed = 0;
+        while (Step < untilStep)
+        {
+            cancel.ThrowIfCancellationRequested();
+            double loss = TrainStep(checkpointRoot);
+            processed += Options.BatchSize;
+            progress?.Invoke(new DiffusionTrainingProgress(Step, untilStep, loss, LearningRateAt(Step), processed));
+            if (checkpointRoot is not null && ((Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0) || Step == untilStep))
+                SaveCheckpoint(checkpointRoot);
+            if (samples is not null && Options.SampleEvery > 0 && (Step % Options.SampleEvery == 0 || Step == untilStep))
+            {
+                using var grid = SampleEma(Options.SampleCount, Options.SampleSteps, seed: Options.Seed);
+                samples(Step, grid);
+            }
+        }
+    }
+
+    /// <summary>DDIM samples (eta 0) from the EMA weights; class-conditional models cycle through the classes.</summary>
+    /// <returns>(count, C, H, W) in [−1, 1].</returns>
+    public Tensor SampleEma(int count, int steps, long seed, double guidanceScale = 1.0)
+    {
+        long[]? classes = nullClass is long k ? Enumerable.Range(0, count).Select(i => i % k).ToArray() : null;
+        var size = Model.Config.SampleSize is [int s, ..] ? s : (int)images.shape[2];
+        return new DDIMPipeline(Ema, new DDIMScheduler(DdimConfig(Scheduler.Config)))
+            .Sample(new SamplingOptions(count, Math.Min(steps, Scheduler.Config.NumTrainTimesteps), 0, seed, classes, guidanceScale, size, size));
+    }
+
+    /// <summary>The DDIM sampling config for a DDPM training schedule (same betas and prediction type).</summary>
+    public static DDIMSchedulerConfig DdimConfig(DDPMSchedulerConfig c) => new()
+    {
+        NumTrainTimesteps = c.NumTrainTimesteps, BetaStart = c.BetaStart, BetaEnd = c.BetaEnd, BetaSchedule = c.BetaSchedule,
+        TrainedBetas = c.TrainedBetas, ClipSample = c.ClipSample, ClipSampleRange = c.ClipSampleRange, PredictionType = c.PredictionType,
+        TimestepSpacing = c.TimestepSpacing, StepsOffset = c.StepsOffset, RescaleBetasZeroSnr = c.RescaleBetasZeroSnr,
+    };
+
+    /// <summary>Writes <c>checkpoint-{Step}</c> under <paramref name="checkpointRoot"/> atomically and prunes old checkpoints.</summary>
+    /// <returns>The checkpoint folder.</returns>
+    public string SaveCheckpoint(string checkpointRoot)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointRoot);
+        Directory.CreateDirectory(checkpointRoot);
+        var final = Path.Combine(checkpointRoot, $"{Prefix}{Step:D8}");
+        var temp = Path.Combine(checkpointRoot, $".tmp-{Prefix}{Step:D8}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        Model.SavePretrained(Path.Combine(temp, "model"));
+        Ema.SavePretrained(Path.Combine(temp, "ema"));
+        var schedulerDir = Path.Combine(temp, "scheduler");
+        Directory.CreateDirectory(schedulerDir);
+        Scheduler.Config.Save(Path.Combine(schedulerDir, "scheduler_config.json"));
+        optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+        var state = new JsonObject
+        {
+            ["step"] = Step,
+            ["seed"] = Options.Seed,
+            ["rng"] = "counter-based: step n draws from torch.Generator seeds derived from (seed, n) by SplitMix64; no state beyond the step",
+            ["options"] = JsonSerializer.SerializeToNode(Options),
+            ["written_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+        AtomicFile.WriteAllText(Path.Combine(temp, StateFile), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(temp, CompleteMarker), $"step {Step}\n");
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(temp, final);
+
+        var complete = CompleteCheckpoints(checkpointRoot);
+        foreach (var old in complete.Take(Math.Max(0, complete.Count - Math.Max(1, Options.KeepCheckpoints))))
+            Directory.Delete(old.Path, recursive: true);
+        foreach (var stale in Directory.GetDirectories(checkpointRoot, $".tmp-{Prefix}*"))
+            Directory.Delete(stale, recursive: true);
+        return final;
+    }
+
+    /// <summary>SplitMix64 of (seed, stream, counter): independent generator seeds per purpose and step.</summary>
+    static ulong Mix(long seed, int stream, long counter)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)stream * 0xBF58476D1CE4E5B9UL + (ulong)counter * 0x94D049BB133111EBUL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Frees both models and the optimizer state.</summary>
+    public void Dispose()
+    {
+        Model.Dispose();
+        Ema.Dispose();
+        optimizer.Dispose();
+        images.Dispose();
+        labels?.Dispose();
+    }
+}
