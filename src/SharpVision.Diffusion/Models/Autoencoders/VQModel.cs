@@ -139,16 +139,18 @@ public sealed class VQModel : nn.Module<Tensor, DecoderOutput>
     /// <param name="directory">The model folder.</param>
     /// <param name="dtype">Float32 (default) or Float64; weights are converted.</param>
     /// <param name="quantizer">Quantizer options the weights were saved with (EMA/k-means add state keys); null for diffusers'.</param>
+    /// <param name="generator">Random source of the quantizer's further training (k-means, restarts).</param>
     /// <exception cref="FileNotFoundException">config.json or the weights file is missing (the message names the file).</exception>
     /// <exception cref="InvalidDataException">The config is not a VQModel config or cannot be parsed.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not match the config (names the file and the keys).</exception>
-    public static VQModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, VectorQuantizerOptions? quantizer = null)
+    public static VQModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, VectorQuantizerOptions? quantizer = null,
+        Generator? generator = null)
     {
         PretrainedFolder.RequireFloatDtype(dtype);
         var configPath = PretrainedFolder.ConfigPath(directory, nameof(VQModel));
         var config = VQModelConfig.FromFile(configPath);
         PretrainedFolder.RequireClass(config.Extra, nameof(VQModel), configPath);
-        var model = new VQModel(config, quantizer);
+        var model = new VQModel(config, quantizer, generator);
         try
         {
             PretrainedFolder.LoadWeights(model, directory, dtype, nameof(VQModel));
