@@ -58,6 +58,12 @@ public sealed class VQVAECommandsTests : IDisposable
         var bytes = File.ReadAllBytes(png);
         Assert.Equal(0x89, bytes[0]);
         Assert.Equal((byte)'P', bytes[1]);
+
+        var samples = Path.Combine(temp, "ldm.png");
+        (code, err) = Run("vqvae", "ldm", "--checkpoint", checkpoint, "--out", samples, "--steps", "2", "--batch", "4", "--width", "8",
+            "--sample-steps", "2", "--count", "2", "--train-images", "8");
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(samples));
     }
 
     [Fact]
