@@ -35,22 +35,26 @@ public sealed class VQVAECompareCommand : ICommand, IHasFlags
         if (options.BatchSize > train.shape[0]) throw new UsageException($"--batch {options.BatchSize} exceeds the {train.shape[0]} training images");
 
         AnsiConsole.MarkupLine($"[bold]VQ-VAE codebook comparison[/] on {Markup.Escape(description)}; {steps} steps of {options.BatchSize} per variant");
-        var rows = ProgressDisplay.Run("img", ctx =>
-        {
-            var tasks = variants.ToDictionary(v => v, v => ctx.AddTask(VQVAEComparison.Name(v), maxValue: steps * options.BatchSize));
-            return VQVAEComparison.Run(variants, config, train, test, VQVAEOptions.Padding, steps, options,
-                (v, s) => tasks[v].Increment(options.BatchSize));
-        });
-
-        var markdown = VQVAEComparison.Markdown(rows, config.NumVqEmbeddings);
-        var conclusion = VQVAEComparison.Conclusion(rows);
         var header = $"# VQ-VAE codebook learning on Fashion-MNIST\n\n{description}; {steps} steps × batch {options.BatchSize} per variant, " +
                      $"block_out_channels [{string.Join(", ", config.BlockOutChannels)}], {config.NumVqEmbeddings} codes of dimension {config.EmbedDim}. " +
                      "Test MSE in [0, 1] pixel units over the 28×28 pixels; perplexity and codes used over every latent position of the test set.\n\n";
         var mdPath = Path.Combine(outDir, "vqvae-compare.md");
         var csvPath = Path.Combine(outDir, "vqvae-compare.csv");
-        AtomicFile.WriteAllText(mdPath, header + markdown + "\n" + conclusion + "\n");
-        AtomicFile.WriteAllText(csvPath, VQVAEComparison.Csv(rows));
+        // Written after every variant, so an interrupted run keeps the finished rows.
+        void Write(IReadOnlyList<VQVAEComparisonRow> done)
+        {
+            AtomicFile.WriteAllText(mdPath, header + VQVAEComparison.Markdown(done, config.NumVqEmbeddings) + "\n" + VQVAEComparison.Conclusion(done) + "\n");
+            AtomicFile.WriteAllText(csvPath, VQVAEComparison.Csv(done));
+        }
+        var rows = ProgressDisplay.Run("img", ctx =>
+        {
+            var tasks = variants.ToDictionary(v => v, v => ctx.AddTask(VQVAEComparison.Name(v), maxValue: steps * options.BatchSize));
+            return VQVAEComparison.Run(variants, config, train, test, VQVAEOptions.Padding, steps, options,
+                (v, s) => tasks[v].Increment(options.BatchSize), Write);
+        });
+
+        var markdown = VQVAEComparison.Markdown(rows, config.NumVqEmbeddings);
+        var conclusion = VQVAEComparison.Conclusion(rows);
         AnsiConsole.WriteLine(markdown);
         AnsiConsole.WriteLine(conclusion);
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(mdPath)} and {Markup.Escape(csvPath)}");

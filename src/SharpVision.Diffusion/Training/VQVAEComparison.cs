@@ -48,9 +48,10 @@ public static class VQVAEComparison
     /// <param name="testImages">(M, C, H, W) in [−1, 1].</param>
     /// <param name="padding">Margin of the images excluded from the test MSE.</param>
     /// <param name="progress">Called after every step with the variant and the step's figures.</param>
+    /// <param name="finished">Called with the rows so far after each variant (to save partial results of a long run).</param>
     public static IReadOnlyList<VQVAEComparisonRow> Run(IReadOnlyList<VQVAEVariant> variants, VQModelConfig config, Tensor trainImages,
         Tensor testImages, int padding, long steps, VQVAETrainingOptions options, Action<VQVAEVariant, VQVAEStep>? progress = null,
-        CancellationToken cancel = default)
+        Action<IReadOnlyList<VQVAEComparisonRow>>? finished = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(variants);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
@@ -68,6 +69,7 @@ public static class VQVAEComparison
             }, cancel);
             var test = VQVAETrainer.Evaluate(trainer.Model, testImages, padding);
             rows.Add(new VQVAEComparisonRow(v, test, tail.Average(), steps, watch.Elapsed));
+            finished?.Invoke(rows);
         }
         return rows;
     }
