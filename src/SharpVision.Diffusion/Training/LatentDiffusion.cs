@@ -77,9 +77,9 @@ public sealed class LatentDiffusion : IDisposable
             LatentScale = 1.0 / raw.std().item<float>();
             latents = raw.mul_(LatentScale);
         }
-        torch.manual_seed(options.Seed);
         generator = new Generator((ulong)options.Seed + 17);
         Unet = new UNet2DModel(unetConfig);
+        SeededInit.Apply(Unet, generator);
         optimizer = optim.Adam(Unet.parameters(), options.LearningRate);
     }
 

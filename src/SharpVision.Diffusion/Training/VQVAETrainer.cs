@@ -47,9 +47,9 @@ public sealed class VQVAETrainer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CheckImages(trainImages, config.InChannels, options.BatchSize);
-        torch.manual_seed(options.Seed);
         generator = new Generator((ulong)options.Seed);
         Model = new VQModel(config, options.Quantizer, generator);
+        SeededInit.Apply(Model, generator);
         Options = options;
         images = trainImages;
         optimizer = optim.Adam(Model.parameters(), options.LearningRate);
