@@ -27,6 +27,8 @@ public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(resnet);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        if (resnet.TembChannels is not null)
+            throw new ArgumentException($"{nameof(DownEncoderBlock2D)} takes no time embedding: resnet.TembChannels must be null; got {resnet.TembChannels}", nameof(resnet));
         resnets = new ModuleList<ResnetBlock2D>();
         for (int i = 0; i < numLayers; i++) resnets.append(resnet.Create(i == 0 ? inChannels : outChannels, outChannels));
         downsamplers = new ModuleList<Downsample2D>();
@@ -36,7 +38,7 @@ public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
     }
 
     /// <param name="hiddenStates">(B, C_in, H, W).</param>
-    /// <returns>(B, C_out, ⌈H/2⌉, ⌈W/2⌉) with a downsampler, else (B, C_out, H, W).</returns>
+    /// <returns>(B, C_out, H/2, W/2) (even H, W) with a downsampler, else (B, C_out, H, W).</returns>
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = torch.NewDisposeScope();

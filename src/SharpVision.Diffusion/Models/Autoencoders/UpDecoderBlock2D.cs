@@ -26,6 +26,8 @@ public sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(resnet);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        if (resnet.TembChannels is not null)
+            throw new ArgumentException($"{nameof(UpDecoderBlock2D)} takes no time embedding: resnet.TembChannels must be null; got {resnet.TembChannels}", nameof(resnet));
         resnets = new ModuleList<ResnetBlock2D>();
         for (int i = 0; i < numLayers; i++) resnets.append(resnet.Create(i == 0 ? inChannels : outChannels, outChannels));
         upsamplers = new ModuleList<Upsample2D>();
