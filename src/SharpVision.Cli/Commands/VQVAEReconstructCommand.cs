@@ -1,0 +1,56 @@
+using System.Globalization;
+using SharpVision.Cli.CommandLine;
+using SharpVision.Cli.Output;
+using SharpVision.Diffusion.Training;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Cli.Commands;
+
+/// <summary><c>sharpvision vqvae reconstruct</c>: test images above their reconstructions, and the test figures.</summary>
+public sealed class VQVAEReconstructCommand : ICommand
+{
+    public string Name => "vqvae reconstruct";
+    public string Summary => "Reconstruct Fashion-MNIST test images with a trained VQ-VAE: PNG (inputs above outputs), test MSE, perplexity, codes used";
+    public string Usage => """
+        sharpvision vqvae reconstruct --checkpoint DIR [--out FILE.png] [--count N] [--data DIR] [--test-images N]
+
+          --checkpoint DIR    a checkpoint written by 'vqvae train' (e.g. vqvae-run/checkpoint)
+          --out FILE          the PNG (default: reconstructions.png)
+          --count N           images shown (default 16), one row of inputs above one of reconstructions
+          --data DIR          Fashion-MNIST IDX files; default: the embedded split's last 2,000 images
+          --test-images N     evaluate on only the first N test images (default: all)
+        """;
+
+    public int Run(Arguments args)
+    {
+        var checkpoint = args.Required("checkpoint");
+        var png = args.Option("out") ?? "reconstructions.png";
+        int count = args.Int("count", 16, min: 1, max: 256);
+        var (_, test, description) = VQVAEOptions.Data(args, needTrain: false);
+        args.RejectUnknown();
+        if (!Directory.Exists(checkpoint)) throw new UsageException($"--checkpoint: no such folder {checkpoint}");
+
+        var (model, _, step) = VQVAETrainer.LoadModel(checkpoint);
+        using (model)
+        {
+            count = (int)Math.Min(count, test.shape[0]);
+            using (torch.no_grad())
+            using (var scope = torch.NewDisposeScope())
+            {
+                var x = test.narrow(0, 0, count);
+                var decoded = model.forward(x).Sample;
+                int p = VQVAEOptions.Padding;
+                var both = cat([x, decoded], 0).narrow(2, p, x.shape[2] - 2 * p).narrow(3, p, x.shape[3] - 2 * p); // (2·count, 1, 28, 28)
+                Images.SaveGrid(both, png, columns: count, low: -1, high: 1);
+            }
+            var eval = VQVAETrainer.Evaluate(model, test, VQVAEOptions.Padding);
+            AnsiConsole.MarkupLine($"Checkpoint at step {step}; {Markup.Escape(description)}");
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"test MSE {eval.Mse:F5}, perplexity {eval.Perplexity:F1} of {model.Config.NumVqEmbeddings}, codes used {eval.Usage:P1} ({eval.Images:N0} images)"));
+            AnsiConsole.MarkupLine($"Wrote {Markup.Escape(png)} (top: inputs, bottom: reconstructions)");
+        }
+        return 0;
+    }
+}

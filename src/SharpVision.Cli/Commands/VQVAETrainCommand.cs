@@ -1,0 +1,66 @@
+using System.Globalization;
+using SharpVision.Cli.CommandLine;
+using SharpVision.Cli.Output;
+using SharpVision.Diffusion.Training;
+using Spectre.Console;
+
+namespace SharpVision.Cli.Commands;
+
+/// <summary><c>sharpvision vqvae train</c>: trains a VQ-VAE (diffusers VQModel) on Fashion-MNIST with resumable checkpoints.</summary>
+public sealed class VQVAETrainCommand : ICommand, IHasFlags
+{
+    public string Name => "vqvae train";
+    public string Summary => "Train a VQ-VAE (diffusers VQModel) on Fashion-MNIST; resumable checkpoints, test MSE/perplexity/code use";
+    public string Usage => $"""
+        sharpvision vqvae train [--out DIR] [--steps N] [--quantizer ste|ema|ema-restart] [--save-every N] [--resume] [model options]
+
+          --out DIR           run folder; the checkpoint is DIR/checkpoint (default: vqvae-run)
+          --steps N           total training steps (default 2000); with --resume, the run continues up to N
+          --quantizer Q       ste: codebook + commitment loss; ema: moving-average codebook; ema-restart: EMA and
+                              dead-code restarts (default ema-restart)
+          --save-every N      also checkpoint every N steps (default 500; 0: only at the end)
+          --resume            continue from DIR/checkpoint (its options win over the ones given here)
+        {VQVAEOptions.ModelUsage}
+        """;
+
+    public IEnumerable<string> Flags => [.. VQVAEOptions.Flags, "resume"];
+
+    public int Run(Arguments args)
+    {
+        var outDir = args.Option("out") ?? "vqvae-run";
+        long steps = args.Int("steps", 2000, min: 1);
+        int saveEvery = args.Int("save-every", 500, min: 0);
+        bool resume = args.Flag("resume");
+        var variant = VQVAEOptions.Variant(args.Option("quantizer") ?? "ema-restart", "quantizer");
+        var config = VQVAEOptions.Config(args);
+        var options = VQVAEOptions.Training(args) with { Quantizer = VQVAEComparison.QuantizerFor(variant) };
+        var (train, test, description) = VQVAEOptions.Data(args);
+        args.RejectUnknown();
+        if (options.BatchSize > train.shape[0]) throw new UsageException($"--batch {options.BatchSize} exceeds the {train.shape[0]} training images");
+
+        var checkpoint = Path.Combine(outDir, "checkpoint");
+        if (resume && !Directory.Exists(checkpoint)) throw new UsageException($"--resume: no checkpoint at {checkpoint}");
+        using var trainer = resume ? VQVAETrainer.Resume(checkpoint, train) : new VQVAETrainer(config, train, options);
+        AnsiConsole.MarkupLine($"[bold]VQ-VAE[/] on {Markup.Escape(description)}; quantizer {Markup.Escape(VQVAEComparison.Name(variant))}" +
+                               (resume ? $", resuming at step {trainer.Step}" : ""));
+        long remaining = Math.Max(0, steps - trainer.Step);
+        ProgressDisplay.Run("img", ctx =>
+        {
+            var task = ctx.AddTask("training", maxValue: steps * trainer.Options.BatchSize);
+            task.Value = trainer.Step * trainer.Options.BatchSize;
+            trainer.Train(remaining, s =>
+            {
+                task.Increment(trainer.Options.BatchSize);
+                task.Description = string.Create(CultureInfo.InvariantCulture, $"step {s.Step}/{steps} loss {s.Loss:F4} ppl {s.Perplexity:F1}");
+                if (saveEvery > 0 && s.Step % saveEvery == 0 && s.Step < steps) trainer.Save(checkpoint);
+            });
+            return 0;
+        });
+        trainer.Save(checkpoint);
+        var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEOptions.Padding);
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"step {trainer.Step}: test MSE {eval.Mse:F5}, perplexity {eval.Perplexity:F1} of {trainer.Model.Config.NumVqEmbeddings}, codes used {eval.Usage:P1} ({eval.Images:N0} images)"));
+        AnsiConsole.MarkupLine($"Checkpoint: {Markup.Escape(checkpoint)} (diffusers VQModel in {Markup.Escape(Path.Combine(checkpoint, VQVAETrainer.ModelFolder))})");
+        return 0;
+    }
+}
