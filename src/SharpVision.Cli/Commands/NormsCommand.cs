@@ -23,7 +23,7 @@ public sealed class NormsCommand : ICommand
           --images N      images seen by every run, whatever its batch size (default 8000)
           --lr RATE       SGD learning rate at batch 16, scaled linearly with batch size (default 0.05)
           --threads N     libtorch intra-op threads (default 1: this network's small convolutions run faster
-                          on one thread than on two, and much faster when the machine is busy)
+                          on one thread than on two, so runs go in parallel, one per core, instead)
         """;
 
     static readonly Dictionary<string, NormKind> Names = new(StringComparer.OrdinalIgnoreCase)
@@ -52,23 +52,33 @@ public sealed class NormsCommand : ICommand
         var runs = ProgressDisplay.Run("img", ctx =>
         {
             var overall = ctx.AddTask("[bold]all runs[/]", maxValue: (double)kinds.Length * batchSizes.Length * options.Images);
-            var results = new List<NormalizationRun>();
-            foreach (var kind in kinds)
-                foreach (var bs in batchSizes)
+            var tasks = kinds.SelectMany(k => batchSizes.Select(b => (k, b)))
+                .ToDictionary(p => p, p => ctx.AddTask($"{Short(p.k)} batch {p.b,2}", autoStart: false, maxValue: options.Images));
+            var seen = new Dictionary<(NormKind, int), long>();
+            var gate = new object();
+            return NormalizationStudy.RunAll(train, test, options,
+                (kind, bs, p) =>
                 {
-                    var task = ctx.AddTask($"{Short(kind)} batch {bs,2}", maxValue: options.Images);
-                    long last = 0;
-                    var run = NormalizationStudy.RunOne(kind, bs, train, test, options, p =>
+                    lock (gate)
                     {
+                        var task = tasks[(kind, bs)];
+                        if (!task.IsStarted) task.StartTask();
+                        long last = seen.GetValueOrDefault((kind, bs));
                         task.Increment(p.ImagesSeen - last);
                         overall.Increment(p.ImagesSeen - last);
-                        last = p.ImagesSeen;
-                    });
-                    task.Value = task.MaxValue;
-                    task.Description = $"{Short(kind)} batch {bs,2}: {run.TestAccuracy:P1}";
-                    results.Add(run);
-                }
-            return results;
+                        seen[(kind, bs)] = p.ImagesSeen;
+                    }
+                },
+                run =>
+                {
+                    lock (gate)
+                    {
+                        var task = tasks[(run.Kind, run.BatchSize)];
+                        task.Value = task.MaxValue;
+                        task.Description = $"{Short(run.Kind)} batch {run.BatchSize,2}: {run.TestAccuracy:P1}";
+                    }
+                },
+                parallelism: threads == 1 ? Environment.ProcessorCount : 1);
         });
 
         var table = new Table().Title("Test accuracy").AddColumn("layer");

@@ -52,17 +52,49 @@ public static class NormalizationStudy
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"kind must be one of {string.Join(", ", Enum.GetNames<NormKind>())}"),
     };
 
+    static readonly Lock SeedLock = new();
+
     /// <summary>Runs one configuration: a fresh model from the seed, trained then tested.</summary>
     public static NormalizationRun RunOne(NormKind kind, int batchSize, LabeledImages train, LabeledImages test,
         NormalizationStudyOptions options, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        torch.manual_seed(options.Seed);
-        using var model = new FashionClassifier(c => CreateNorm(kind, c, options.GroupNormGroups));
+        FashionClassifier model;
+        // Initialisation draws from libtorch's global generator; training draws nothing from it (shuffling uses
+        // System.Random), so holding the lock while seeding and building keeps parallel runs deterministic.
+        lock (SeedLock)
+        {
+            torch.manual_seed(options.Seed);
+            model = new FashionClassifier(c => CreateNorm(kind, c, options.GroupNormGroups));
+        }
+        using var owned = model;
         var lr = ClassifierTrainer.LinearScaledLearningRate(options.BaseLearningRate, options.BaseBatch, batchSize);
         var loss = ClassifierTrainer.Train(model, train, new ClassifierTrainingOptions(batchSize, options.Images, lr, Seed: options.Seed), progress, cancel);
         var eval = ClassifierTrainer.Evaluate(model, test);
         return new NormalizationRun(kind, batchSize, eval.Accuracy, loss, clock.Elapsed, SwitchWeightsOf(model));
+    }
+
+    /// <summary>
+    /// Runs every (kind, batch size) pair, <paramref name="parallelism"/> at a time (each run on its own thread;
+    /// results do not depend on the order or the parallelism). Results come back in (kind, batch size) order.
+    /// </summary>
+    /// <param name="progress">Called from the runs' threads with each run's progress.</param>
+    public static IReadOnlyList<NormalizationRun> RunAll(LabeledImages train, LabeledImages test, NormalizationStudyOptions options,
+        Action<NormKind, int, TrainingProgress>? progress = null, Action<NormalizationRun>? finished = null, int parallelism = 1,
+        CancellationToken cancel = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parallelism);
+        var pairs = options.Kinds.SelectMany(k => options.BatchSizes.Select(b => (Kind: k, Batch: b)))
+            // Longest runs (smallest batches: most steps) first, so parallel workers finish together.
+            .OrderBy(p => p.Batch).ToList();
+        var results = new NormalizationRun[pairs.Count];
+        Parallel.For(0, pairs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancel }, i =>
+        {
+            var (kind, batch) = pairs[i];
+            results[i] = RunOne(kind, batch, train, test, options, p => progress?.Invoke(kind, batch, p), cancel);
+            finished?.Invoke(results[i]);
+        });
+        return results.OrderBy(r => options.Kinds.ToList().IndexOf(r.Kind)).ThenBy(r => options.BatchSizes.ToList().IndexOf(r.BatchSize)).ToList();
     }
 
     /// <summary>Softmax of every SwitchNorm layer's mean_weight and var_weight, in (IN, LN, BN) order.</summary>
