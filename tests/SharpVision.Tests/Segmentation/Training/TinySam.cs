@@ -8,6 +8,9 @@ namespace SharpVision.Tests.Segmentation.Training;
 /// <summary>A SAM small enough to train for a few steps in a test, and matching scenes.</summary>
 static class TinySam
 {
+    // A model this small runs far faster on one libtorch thread than on spinning OpenMP threads.
+    static TinySam() => TorchSharp.torch.set_num_threads(1);
+
     public static readonly SamConfig Config = new()
     {
         ImageSize = 32, PatchSize = 8, EncoderEmbedDim = 32, EncoderDepth = 1, EncoderNumHeads = 2, EncoderGlobalAttnIndexes = [0],
