@@ -218,7 +218,9 @@ static class SamExamplePicture
                 {
                     var color = Palette[e.ObjectIndex % Palette.Length];
                     if (e.Box is { } b) Rect(rgb, width, x0, y0, b, ((byte)255, (byte)255, (byte)0));
-                    foreach (var p in e.Points) Dot(rgb, width, x0 + p.X * Scale + Scale / 2, y0 + p.Y * Scale + Scale / 2, p.Label == 1 ? ((byte)0, (byte)255, (byte)0) : ((byte)255, (byte)0, (byte)0), color);
+                    foreach (var p in e.Points)
+                        Dot(rgb, width, (x0, y0, panel), x0 + p.X * Scale + Scale / 2, y0 + p.Y * Scale + Scale / 2,
+                            p.Label == 1 ? ((byte)0, (byte)255, (byte)0) : ((byte)255, (byte)0, (byte)0), color);
                 }
             }
         }
@@ -253,11 +255,14 @@ static class SamExamplePicture
         (rgb[at], rgb[at + 1], rgb[at + 2]) = c;
     }
 
-    static void Dot(byte[] rgb, int width, int cx, int cy, (byte, byte, byte) fill, (byte, byte, byte) ring)
+    /// <summary>A click: filled by its label's colour, ringed in its object's; clipped to its panel.</summary>
+    static void Dot(byte[] rgb, int width, (int X0, int Y0, int Side) clip, int cx, int cy, (byte, byte, byte) fill, (byte, byte, byte) ring)
     {
         for (int dy = -4; dy <= 4; dy++)
             for (int dx = -4; dx <= 4; dx++)
             {
+                int x = cx + dx, y = cy + dy;
+                if (x < clip.X0 || y < clip.Y0 || x >= clip.X0 + clip.Side || y >= clip.Y0 + clip.Side) continue;
                 int d = dx * dx + dy * dy;
                 if (d <= 6) Set(rgb, width, cx + dx, cy + dy, fill);
                 else if (d <= 16) Set(rgb, width, cx + dx, cy + dy, ring);
