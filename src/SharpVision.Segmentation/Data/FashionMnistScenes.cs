@@ -1,26 +1,27 @@
+using System.Text.Json.Serialization;
 using SharpVision.Nn.Data;
 
 namespace SharpVision.Segmentation.Data;
 
-/// <summary>Parameters of <see cref="FashionMnistScenes"/>.</summary>
+/// <summary>Parameters of <see cref="FashionMnistScenes"/> (saved with training checkpoints under snake_case names).</summary>
 public sealed record SceneOptions
 {
     /// <summary>Canvas side in pixels.</summary>
-    public int CanvasSize { get; init; } = 64;
+    [JsonPropertyName("canvas_size")] public int CanvasSize { get; init; } = 64;
     /// <summary>Fewest items per scene.</summary>
-    public int MinItems { get; init; } = 2;
+    [JsonPropertyName("min_items")] public int MinItems { get; init; } = 2;
     /// <summary>Most items per scene.</summary>
-    public int MaxItems { get; init; } = 4;
+    [JsonPropertyName("max_items")] public int MaxItems { get; init; } = 4;
     /// <summary>Smallest item side in pixels (items are 28×28 resized to a random side in [min, max]).</summary>
-    public int MinItemSize { get; init; } = 20;
+    [JsonPropertyName("min_item_size")] public int MinItemSize { get; init; } = 20;
     /// <summary>Largest item side in pixels.</summary>
-    public int MaxItemSize { get; init; } = 40;
+    [JsonPropertyName("max_item_size")] public int MaxItemSize { get; init; } = 40;
     /// <summary>An item pixel belongs to its footprint when its grey level exceeds this (0–255).</summary>
-    public int Threshold { get; init; } = 40;
+    [JsonPropertyName("threshold")] public int Threshold { get; init; } = 40;
     /// <summary>An item whose visible part would shrink below this many pixels is placed again elsewhere.</summary>
-    public int MinVisibleArea { get; init; } = 24;
+    [JsonPropertyName("min_visible_area")] public int MinVisibleArea { get; init; } = 24;
     /// <summary>Seed of the scene sequence.</summary>
-    public int Seed { get; init; }
+    [JsonPropertyName("seed")] public int Seed { get; init; }
 
     /// <summary>Throws unless the options can make scenes.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
