@@ -1,0 +1,220 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SharpVision.Nn.Checkpoints;
+using SharpVision.Segmentation.Data;
+using SharpVision.Segmentation.Sam;
+using static TorchSharp.torch;
+
+namespace SharpVision.Segmentation.Training;
+
+/// <summary>The loss of one batch and its parts (means over scenes, objects and rounds).</summary>
+public sealed record SamLossResult(Tensor Loss, double MaskLoss, double IouLoss, double FirstRoundIou, int Objects) : IDisposable
+{
+    /// <summary>Frees the loss tensor.</summary>
+    public void Dispose() => Loss.Dispose();
+}
+
+/// <summary>What one optimiser step did.</summary>
+public sealed record SamStepResult(long Step, double Loss, double MaskLoss, double IouLoss, double FirstRoundIou, int Objects, double LearningRate);
+
+/// <summary>Where a training checkpoint's files are, as recorded in its <c>train_state.json</c>.</summary>
+public sealed record SamTrainState
+{
+    /// <summary>Optimiser steps taken.</summary>
+    [JsonPropertyName("step")] public long Step { get; init; }
+    /// <summary>The model state_dict file (torch.save zip, official key names), relative to the directory.</summary>
+    [JsonPropertyName("model_file")] public string ModelFile { get; init; } = "";
+    /// <summary>The optimiser moments file, relative to the directory.</summary>
+    [JsonPropertyName("optimizer_file")] public string OptimizerFile { get; init; } = "";
+    /// <summary>Model sizes.</summary>
+    [JsonPropertyName("sam_config")] public JsonElement SamConfig { get; init; }
+    /// <summary>Training hyperparameters.</summary>
+    [JsonPropertyName("training")] public SamTrainingOptions Training { get; init; } = new();
+    /// <summary>The training scene stream.</summary>
+    [JsonPropertyName("scenes")] public SceneOptions Scenes { get; init; } = new();
+}
+
+/// <summary>
+/// Trains a SAM model on <see cref="FashionMnistScenes"/> with the recipe of the SAM paper (appendix A):
+/// a first prompt per object (a point with multimask output, or a noisy box with a single mask), then
+/// correction rounds that add a click from the error region and feed back the previous mask logits;
+/// loss 20·focal + dice on the masks plus the MSE of the IoU head, where only the lowest-loss mask of a
+/// multimask output is backpropagated. With <see cref="SamTrainingOptions.DecoderOnly"/> the image and
+/// prompt encoders are frozen.
+/// </summary>
+public sealed class SamTrainer : IDisposable
+{
+    const string StateFile = "train_state.json";
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    readonly AdamW optimizer;
+
+    /// <summary>The model being trained.</summary>
+    public Sam.Sam Model { get; }
+    /// <summary>The training scenes.</summary>
+    public FashionMnistScenes Scenes { get; }
+    /// <summary>Hyperparameters.</summary>
+    public SamTrainingOptions Options { get; }
+    /// <summary>Optimiser steps taken.</summary>
+    public long Step => optimizer.Step;
+
+    /// <param name="model">A model whose input size equals the scenes' canvas.</param>
+    public SamTrainer(Sam.Sam model, FashionMnistScenes scenes, SamTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(scenes);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (scenes.Options.CanvasSize != model.image_encoder.ImgSize)
+            throw new ArgumentException($"scene canvas ({scenes.Options.CanvasSize}) must equal the model's image_size ({model.image_encoder.ImgSize})", nameof(scenes));
+        Model = model;
+        Scenes = scenes;
+        Options = options;
+        foreach (var (name, p) in model.named_parameters())
+            p.requires_grad = !options.DecoderOnly || name.StartsWith("mask_decoder.", StringComparison.Ordinal);
+        optimizer = new AdamW(model.named_parameters().Where(np => np.parameter.requires_grad).Select(np => (np.name, np.parameter)),
+            options.LearningRate, options.WeightDecay);
+        model.train();
+    }
+
+    /// <summary>The learning rate at step <paramref name="step"/> (linear warm-up, then constant).</summary>
+    public double LearningRateAt(long step) =>
+        Options.WarmupSteps == 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (step + 1.0) / Options.WarmupSteps);
+
+    /// <summary>One step on the next batch of the scene stream (scenes Step·B … Step·B + B − 1).</summary>
+    public SamStepResult TrainStep()
+    {
+        var batch = Scenes.Range(Step * Options.BatchScenes, Options.BatchScenes).ToList();
+        return TrainOn(batch, FashionMnistScenes.RandomFor(Options.Seed, Step, stream: 7));
+    }
+
+    /// <summary>One optimiser step on the given scenes, drawing prompts from <paramref name="rng"/>.</summary>
+    public SamStepResult TrainOn(IReadOnlyList<SegmentationScene> batch, Random rng)
+    {
+        using var scope = NewDisposeScope();
+        optimizer.LearningRate = LearningRateAt(Step);
+        optimizer.ZeroGrad();
+        using var result = ComputeLoss(Model, batch, rng, Options);
+        result.Loss.backward();
+        optimizer.StepUpdate();
+        return new SamStepResult(Step, result.Loss.item<float>(), result.MaskLoss, result.IouLoss, result.FirstRoundIou, result.Objects, optimizer.LearningRate);
+    }
+
+    /// <summary>The SAM training loss of a batch with simulated interactive prompts.</summary>
+    public static SamLossResult ComputeLoss(Sam.Sam model, IReadOnlyList<SegmentationScene> batch, Random rng, SamTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0) throw new ArgumentException("batch holds no scenes", nameof(batch));
+        using var scope = NewDisposeScope();
+        var images = SamSceneRunner.ImageBatch(model, batch);
+        Tensor embeddings;
+        // A frozen encoder needs no graph.
+        using (options.DecoderOnly ? no_grad() : null) embeddings = model.image_encoder.forward(images); // (B, C, h, w)
+        var total = zeros(1, dtype: model.Dtype).squeeze();
+        double maskSum = 0, iouSum = 0, firstIou = 0;
+        int terms = 0, objects = 0;
+        for (int b = 0; b < batch.Count; b++)
+        {
+            var scene = batch[b];
+            int k = scene.Objects.Count, s = scene.Size;
+            var targets = SamSceneRunner.Targets(scene, model.Dtype).unsqueeze(1); // (K, 1, S, S)
+            bool point = rng.NextDouble() < options.PointProbability;
+            var points = scene.Objects.Select(o => point ? new List<PromptPoint> { PromptSampler.PointInside(o.Mask, s, rng) } : []).ToList();
+            var boxes = scene.Objects.Select(o => point ? (PixelBox?)null : PromptSampler.NoisyBox(o.Mask, s, rng)).ToList();
+            Tensor? maskInput = null;
+            for (int round = 0; round <= options.CorrectionRounds; round++)
+            {
+                bool multimask = round == 0 && point;
+                var prompts = Enumerable.Range(0, k).Select(i => new ObjectPrompt(points[i], boxes[i])).ToList();
+                using var dec = SamSceneRunner.Decode(model, embeddings.narrow(0, b, 1), prompts, maskInput, multimask);
+                var perMask = SamLoss.MaskLoss(dec.Masks, targets); // (K, M)
+                var actual = SamLoss.ActualIou(dec.Masks, targets); // (K, M)
+                var best = perMask.detach().argmin(1); // (K)
+                var rows = arange(k, dtype: ScalarType.Int64);
+                var maskLoss = perMask[rows, best].mean();
+                var iouLoss = options.SuperviseAllIou
+                    ? (dec.IouPred - actual).pow(2).mean()
+                    : (dec.IouPred[rows, best] - actual[rows, best]).pow(2).mean();
+                total = total + maskLoss + options.IouLossWeight * iouLoss;
+                maskSum += maskLoss.item<float>();
+                iouSum += iouLoss.item<float>();
+                if (round == 0) firstIou += actual[rows, best].sum().item<float>();
+                terms++;
+
+                if (round == options.CorrectionRounds) break;
+                maskInput = dec.LowRes[rows, best].unsqueeze(1).detach(); // (K, 1, 4h, 4w)
+                var chosen = dec.Masks[rows, best].detach(); // (K, S, S)
+                for (int i = 0; i < k; i++)
+                {
+                    var click = PromptSampler.CorrectionClick(SamSceneRunner.Binary(chosen[i]), scene.Objects[i].Mask, s, rng)
+                        ?? PromptSampler.PointInside(scene.Objects[i].Mask, s, rng);
+                    points[i] = [.. points[i], click];
+                }
+            }
+            objects += k;
+        }
+        var loss = total / terms;
+        return new SamLossResult(loss.MoveToOuterDisposeScope(), maskSum / terms, iouSum / terms, firstIou / objects, objects);
+    }
+
+    /// <summary>
+    /// Writes the model (torch.save zip with the official key names), the optimiser moments and
+    /// <c>train_state.json</c> into <paramref name="directory"/>. Files carry the step in their names and the
+    /// state file is replaced last, atomically, so a crash leaves the previous checkpoint usable.
+    /// </summary>
+    public void SaveCheckpoint(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string model = $"sam_step{Step:D7}.pth", opt = $"optimizer_step{Step:D7}.pth";
+        var previous = TryReadState(directory);
+        var dict = Model.state_dict();
+        StateDict.SavePyTorch(dict, Path.Combine(directory, model));
+        StateDict.SavePyTorch(optimizer.StateDict(), Path.Combine(directory, opt));
+        AtomicFile.WriteAllText(Path.Combine(directory, "sam_config.json"), Model.Config.ToJson());
+        var state = new SamTrainState
+        {
+            Step = Step, ModelFile = model, OptimizerFile = opt, SamConfig = JsonDocument.Parse(Model.Config.ToJson()).RootElement.Clone(),
+            Training = Options, Scenes = Scenes.Options,
+        };
+        AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state, Json));
+        if (previous is not null && previous.ModelFile != model)
+        {
+            File.Delete(Path.Combine(directory, previous.ModelFile));
+            File.Delete(Path.Combine(directory, previous.OptimizerFile));
+        }
+    }
+
+    /// <summary>Reads a checkpoint directory's state, or null when it has none.</summary>
+    /// <exception cref="InvalidDataException">The state file is malformed.</exception>
+    public static SamTrainState? TryReadState(string directory)
+    {
+        var path = Path.Combine(directory, StateFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<SamTrainState>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid training state: {e.Message}", e); }
+    }
+
+    /// <summary>The model sizes and model file of a checkpoint directory.</summary>
+    /// <exception cref="FileNotFoundException">The directory holds no train_state.json.</exception>
+    public static (SamConfig Config, string ModelPath, SamTrainState State) ReadCheckpoint(string directory)
+    {
+        var state = TryReadState(directory) ?? throw new FileNotFoundException($"no {StateFile} in {directory}", Path.Combine(directory, StateFile));
+        return (SamConfig.FromJson(state.SamConfig.GetRawText()), Path.Combine(directory, state.ModelFile), state);
+    }
+
+    /// <summary>Rebuilds a trainer from a checkpoint directory: model weights, optimiser moments and step.</summary>
+    /// <param name="source">The training images (the scene options come from the checkpoint).</param>
+    public static SamTrainer Resume(string directory, Nn.Data.LabeledImages source)
+    {
+        var (config, modelPath, state) = ReadCheckpoint(directory);
+        var model = Sam.Sam.FromCheckpoint(modelPath, config);
+        var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), state.Training);
+        var moments = StateDict.LoadPyTorch(Path.Combine(directory, state.OptimizerFile));
+        try { trainer.optimizer.LoadStateDict(moments, state.Step, state.OptimizerFile); }
+        finally { foreach (var t in moments.Values) t.Dispose(); }
+        return trainer;
+    }
+
+    /// <summary>Frees the optimiser state (the model belongs to the caller).</summary>
+    public void Dispose() => optimizer.Dispose();
+}
