@@ -5,6 +5,8 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
+using SharpVision.Diffusion.Pipelines;
+using SharpVision.Diffusion.Schedulers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,17 +33,14 @@ public class UNetBenchmarks
     /// <summary>FLOPs and images of one invocation of each benchmark, filled in by setup, read by the columns.</summary>
     static readonly Dictionary<string, (double Flops, int Images)> Work = [];
 
+    public const int SampleBatch = 16, SampleSteps = 50;
+
     UNet2DModel model = null!;
+    DDIMPipeline sampler = null!;
     Tensor x = null!, noise = null!, t = null!, a = null!, b = null!;
 
-    /// <summary>The training configuration: 3 levels (32, 64, 64), attention at 16×16, one resnet per level.</summary>
-    public static UNet2DModelConfig TrainingConfig => new()
-    {
-        SampleSize = [Size], InChannels = 1, OutChannels = 1, BlockOutChannels = [32, 64, 64], LayersPerBlock = 1,
-        DownBlockTypes = [DownBlockType.DownBlock2D, DownBlockType.AttnDownBlock2D, DownBlockType.DownBlock2D],
-        UpBlockTypes = [UpBlockType.UpBlock2D, UpBlockType.AttnUpBlock2D, UpBlockType.UpBlock2D],
-        NormNumGroups = 8, AttentionHeadDim = 8,
-    };
+    /// <summary>The configuration `sharpvision diffusion train` uses by default (widths 32, 64, 64, attention at the lowest level).</summary>
+    public static UNet2DModelConfig TrainingConfig => SharpVision.Diffusion.Training.FashionMnistDiffusionData.ModelConfig([32, 64, 64]);
 
     [GlobalSetup]
     public void Setup()
@@ -57,6 +56,8 @@ public class UNetBenchmarks
         Work[nameof(TrainStep)] = (3 * forward, Batch);
         Work[nameof(Forward)] = (forward, Batch);
         Work[nameof(Matmul)] = (2.0 * MatmulN * MatmulN * MatmulN, 0);
+        sampler = new DDIMPipeline(model, new DDIMScheduler());
+        using (var sixteen = x.narrow(0, 0, SampleBatch)) Work[nameof(Ddim50Batch16)] = (SampleSteps * CountForwardFlops(model, sixteen, t.narrow(0, 0, SampleBatch)), SampleBatch);
     }
 
     [GlobalCleanup]
@@ -86,6 +87,14 @@ public class UNetBenchmarks
         using var noGrad = torch.no_grad();
         model.eval();
         return model.forward(x, t, null)[0, 0, 0, 0].item<float>();
+    }
+
+    /// <summary>A 50-step deterministic DDIM sample of 16 images (the pipeline, scheduler steps included).</summary>
+    [Benchmark]
+    public float Ddim50Batch16()
+    {
+        using var images = sampler.Sample(new SamplingOptions(Count: SampleBatch, Steps: SampleSteps, Seed: 1));
+        return images[0, 0, 0, 0].item<float>();
     }
 
     /// <summary>libtorch's fp32 GEMM at 2048³: the throughput the same cores reach on the friendliest kernel.</summary>

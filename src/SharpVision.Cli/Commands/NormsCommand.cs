@@ -20,7 +20,7 @@ public sealed class NormsCommand : ICommand
           --data DIR      Fashion-MNIST IDX files (train/t10k, gzip or not); default: the embedded test split
                           divided 8,000 train / 2,000 test
           --out DIR       where norms.csv and norms.png go (default: norms-study)
-          --images N      images seen by every run, whatever its batch size (default 8000)
+          --images N      images seen by every run, whatever its batch size (default 24000: three epochs of the embedded split)
           --lr RATE       SGD learning rate at batch 16, scaled linearly with batch size (default 0.05)
           --threads N     libtorch intra-op threads (default 1: this network's small convolutions run faster
                           on one thread than on two, so runs go in parallel, one per core, instead)
@@ -38,7 +38,7 @@ public sealed class NormsCommand : ICommand
         var kinds = (args.Option("layers") ?? "bn,gn,ln,in,sn").Split(',').Select(n =>
             Names.TryGetValue(n.Trim(), out var k) ? k : throw new UsageException($"--layers: unknown layer '{n}' (allowed: {string.Join(", ", Names.Keys)})")).Distinct().ToArray();
         var options = new NormalizationStudyOptions(kinds, batchSizes,
-            Images: args.Int("images", 8_000, min: 1),
+            Images: args.Int("images", 24_000, min: 1),
             BaseLearningRate: args.Double("lr", 0.05, min: 1e-8, max: 10),
             Seed: args.Int("seed", 0));
         int threads = args.Int("threads", 1, min: 1, max: Environment.ProcessorCount);
@@ -46,7 +46,6 @@ public sealed class NormsCommand : ICommand
         var (train, test, description) = Common.FashionMnistSplits(args);
         args.RejectUnknown();
         if (batchSizes.Max() > train.Count) throw new UsageException($"--batch-sizes: {batchSizes.Max()} exceeds the {train.Count} training images");
-        TorchSharp.torch.set_num_threads(threads);
 
         AnsiConsole.MarkupLine($"[bold]Normalization study[/] on {Markup.Escape(description)}; {options.Images:N0} images per run, SGD lr {options.BaseLearningRate} at batch {options.BaseBatch} (linear scaling)");
         var runs = ProgressDisplay.Run("img", ctx =>
@@ -78,7 +77,7 @@ public sealed class NormsCommand : ICommand
                         task.Description = $"{Short(run.Kind)} batch {run.BatchSize,2}: {run.TestAccuracy:P1}";
                     }
                 },
-                parallelism: threads == 1 ? Environment.ProcessorCount : 1);
+                parallelism: Math.Max(1, Environment.ProcessorCount / threads), threadsPerRun: threads);
         });
 
         var table = new Table().Title("Test accuracy").AddColumn("layer");

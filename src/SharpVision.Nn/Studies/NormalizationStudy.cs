@@ -17,7 +17,7 @@ public enum NormKind { BatchNorm, GroupNorm, LayerNorm, InstanceNorm, SwitchNorm
 /// <param name="BaseLearningRate">SGD learning rate at <paramref name="BaseBatch"/>; other batch sizes scale it linearly.</param>
 /// <param name="Seed">Seeds weights and shuffling; every run starts from the same seed.</param>
 public sealed record NormalizationStudyOptions(
-    IReadOnlyList<NormKind> Kinds, IReadOnlyList<int> BatchSizes, int Images = 8_000,
+    IReadOnlyList<NormKind> Kinds, IReadOnlyList<int> BatchSizes, int Images = 24_000,
     double BaseLearningRate = 0.05, int BaseBatch = 16, int Seed = 0, int GroupNormGroups = 8);
 
 /// <summary>One run's result.</summary>
@@ -79,9 +79,10 @@ public static class NormalizationStudy
     /// results do not depend on the order or the parallelism). Results come back in (kind, batch size) order.
     /// </summary>
     /// <param name="progress">Called from the runs' threads with each run's progress.</param>
+    /// <param name="threadsPerRun">libtorch intra-op threads of each run.</param>
     public static IReadOnlyList<NormalizationRun> RunAll(LabeledImages train, LabeledImages test, NormalizationStudyOptions options,
         Action<NormKind, int, TrainingProgress>? progress = null, Action<NormalizationRun>? finished = null, int parallelism = 1,
-        CancellationToken cancel = default)
+        int threadsPerRun = 1, CancellationToken cancel = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parallelism);
         var pairs = options.Kinds.SelectMany(k => options.BatchSizes.Select(b => (Kind: k, Batch: b)))
@@ -91,6 +92,8 @@ public static class NormalizationStudy
         Parallel.For(0, pairs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancel }, i =>
         {
             var (kind, batch) = pairs[i];
+            // OpenMP's thread count is per calling thread: set it on each worker, not once for the process.
+            torch.set_num_threads(threadsPerRun);
             results[i] = RunOne(kind, batch, train, test, options, p => progress?.Invoke(kind, batch, p), cancel);
             finished?.Invoke(results[i]);
         });

@@ -1,6 +1,8 @@
 using CsCheck;
 using SharpVision.Algorithms.HashTables;
 
+using SharpVision.Tests.Testing;
+
 namespace SharpVision.Tests.Algorithms;
 
 public sealed class ArrayIntersectionTests

@@ -2,6 +2,8 @@ using System.Text;
 using CsCheck;
 using SharpVision.Algorithms.HashTables;
 
+using SharpVision.Tests.Testing;
+
 namespace SharpVision.Tests.Algorithms;
 
 public sealed class ValidAnagramTests

@@ -3,6 +3,8 @@ using SharpVision.Nn.Normalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using SharpVision.Tests.Testing;
+
 namespace SharpVision.Tests.Nn;
 
 public sealed class GroupNormTests
@@ -19,7 +21,7 @@ public sealed class GroupNormTests
     {
         // Oracle: reshape to (N, G, C/G * HW), subtract the mean, divide by sqrt(biased var + eps), per-channel affine.
         var gen = Gen.Select(Gen.Int[1, 3], Gen.Int[1, 4], Gen.Int[1, 3], Gen.Int[1, 5], Gen.ULong);
-        SeededProperty.Run(gen, t =>
+        SeededSample.Run(gen, t =>
         {
             var (n, groups, perGroup, size, seed) = t;
             var g = new Generator(seed);
@@ -35,7 +37,7 @@ public sealed class GroupNormTests
             var (variance, mean) = var_mean(grouped, [-1], unbiased: false, keepdim: true);
             var expected = ((grouped - mean) / (variance + 1e-5).sqrt()).view(x.shape) * layer.weight!.view(1, c, 1, 1) + layer.bias!.view(1, c, 1, 1);
             Assert.True(layer.forward(x).allclose(expected, 1e-10, 1e-10));
-        }, seed: 11);
+        }, seed: 11, iterations: 40);
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using SharpVision.Nn.Normalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using SharpVision.Tests.Testing;
+
 namespace SharpVision.Tests.Nn;
 
 public sealed class InstanceNorm2dTests
@@ -19,7 +21,7 @@ public sealed class InstanceNorm2dTests
     public void InstanceNorm_equals_GroupNorm_with_one_channel_per_group()
     {
         var gen = Gen.Select(Gen.Int[1, 4], Gen.Int[1, 6], Gen.Int[2, 6], Gen.Bool, Gen.ULong);
-        SeededProperty.Run(gen, t =>
+        SeededSample.Run(gen, t =>
         {
             var (n, c, size, track, seed) = t;
             var g = new Generator(seed);
@@ -34,7 +36,7 @@ public sealed class InstanceNorm2dTests
             }
             var x = randn([n, c, size, size + 1], dtype: ScalarType.Float64, generator: g) * 2 + 3;
             Assert.True(instanceNorm.forward(x).allclose(groupNorm.forward(x), 1e-10, 1e-10));
-        }, seed: 5);
+        }, seed: 5, iterations: 40);
     }
 
     [Fact]

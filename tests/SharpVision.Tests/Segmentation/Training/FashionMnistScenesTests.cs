@@ -3,6 +3,8 @@ using SharpVision.Nn.Data;
 using SharpVision.Segmentation.Data;
 using SharpVision.Tests.Algorithms;
 
+using SharpVision.Tests.Testing;
+
 namespace SharpVision.Tests.Segmentation.Training;
 
 public sealed class FashionMnistScenesTests
