@@ -15,6 +15,15 @@ static class SamVariants
 {
     public static ScalarType Dtype(SamVariant v) => v is SamVariant.Bf16 or SamVariant.Bf16Sdpa ? ScalarType.BFloat16 : ScalarType.Float32;
     public static bool Sdpa(SamVariant v) => v is SamVariant.Fp32Sdpa or SamVariant.Bf16Sdpa;
+
+    /// <summary>Prints a variant's output error against the float32 reference computation on the same weights and input.</summary>
+    public static void ReportError(string what, SamVariant v, Tensor output, Tensor reference)
+    {
+        using var scope = NewDisposeScope();
+        var diff = (output.to(ScalarType.Float32) - reference).abs();
+        double maxAbs = diff.max().item<float>(), scale = reference.abs().max().item<float>();
+        Console.WriteLine($"// {what} {v}: max |error| vs Fp32 {maxAbs:G3} ({maxAbs / scale:P2} of max |output|), mean |error| {diff.mean().item<float>():G3}");
+    }
 }
 
 /// <summary>
@@ -36,9 +45,18 @@ public class SamEncoderBenchmarks
     {
         torch.manual_seed(0);
         sam = Sam.Build(SamConfig.VitB);
+        input = randn(1, 3, 1024, 1024);
+        Tensor? reference = null;
+        if (Variant != SamVariant.Fp32)
+            using (no_grad()) reference = sam.image_encoder.forward(input);
         sam.UseScaledDotProductAttention(SamVariants.Sdpa(Variant));
         sam.to(SamVariants.Dtype(Variant));
-        input = randn(1, 3, 1024, 1024).to(SamVariants.Dtype(Variant));
+        input = input.to(SamVariants.Dtype(Variant));
+        if (reference is not null)
+        {
+            using (no_grad()) SamVariants.ReportError("encoder", Variant, sam.image_encoder.forward(input), reference);
+            reference.Dispose();
+        }
     }
 
     [Benchmark]
@@ -82,16 +100,36 @@ public class SamDecoderBenchmarks
         decoder = new MaskDecoder(config.PromptEmbedDim, new TwoWayTransformer(2, config.PromptEmbedDim, config.DecoderNumHeads, config.DecoderMlpDim),
             iouHeadHiddenDim: config.IouHeadHiddenDim);
         var dtype = SamVariants.Dtype(Variant);
-        prompt.to(dtype);
-        decoder.to(dtype);
         prompt.eval();
         decoder.eval();
-        decoder.transformer.UseScaledDotProductAttention(SamVariants.Sdpa(Variant));
-        embedding = randn(1, config.PromptEmbedDim, grid, grid).to(dtype);
-        using (no_grad()) densePe = prompt.GetDensePe(); // cached per image, as SamPredictor does
+        embedding = randn(1, config.PromptEmbedDim, grid, grid);
         coords = tensor(new[] { 500f, 375f }, [1, 1, 2]);
         labels = tensor(new long[] { 1 }, [1, 1]);
         box = tensor(new[] { 200f, 150f, 700f, 800f }, [1, 4]);
+        Tensor? reference = null;
+        if (Variant != SamVariant.Fp32)
+        {
+            using (no_grad()) densePe = prompt.GetDensePe();
+            reference = Masks();
+            densePe.Dispose();
+        }
+        prompt.to(dtype);
+        decoder.to(dtype);
+        decoder.transformer.UseScaledDotProductAttention(SamVariants.Sdpa(Variant));
+        embedding = embedding.to(dtype);
+        using (no_grad()) densePe = prompt.GetDensePe(); // cached per image, as SamPredictor does
+        if (reference is not null)
+        {
+            SamVariants.ReportError("decoder low-res logits", Variant, Masks(), reference);
+            reference.Dispose();
+        }
+    }
+
+    Tensor Masks()
+    {
+        using var noGrad = no_grad();
+        var (sparse, dense) = prompt.forward(coords, labels, box, null);
+        return decoder.forward(embedding, densePe, sparse, dense, multimaskOutput: true).Item1;
     }
 
     [Benchmark]
