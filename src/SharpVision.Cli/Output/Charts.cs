@@ -29,7 +29,7 @@ public static class Charts
         if (xTicks is not null)
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 xTicks.Select(t => t.Position).ToArray(), xTicks.Select(t => t.Label).ToArray());
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Alignment.LowerLeft);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = path + ".tmp.png";
         plot.SavePng(temporary, width, height);
