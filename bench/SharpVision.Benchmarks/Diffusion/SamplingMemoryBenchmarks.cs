@@ -38,7 +38,8 @@ public class SamplingMemoryBenchmarks
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         float value;
         using (var images = new DDIMPipeline(model, new DDIMScheduler()).Sample(new SamplingOptions(Count: 4, Steps: 1000, Seed: 1)))
-            value = images[0, 0, 0, 0].item<float>();
+        using (var first = images[0, 0, 0, 0])
+            value = first.item<float>();
         long liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Console.WriteLine($"// 1000-step DDIM: peak working set {ProcStatus.Kb("VmHWM") / 1024.0:F0} MiB, " +
                           $"rise over start {(ProcStatus.Kb("VmHWM") - startRss) / 1024.0:F1} MiB; live tensors {liveBefore} -> {liveAfter}");

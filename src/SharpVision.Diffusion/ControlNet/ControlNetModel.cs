@@ -106,18 +106,12 @@ public sealed class ControlNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor, 
     public void RequireCompatible(UNet2DConditionModel unet)
     {
         ArgumentNullException.ThrowIfNull(unet);
-        static string L<T>(IEnumerable<T> xs) => "[" + string.Join(", ", xs) + "]";
-        void Same(string key, string mine, string theirs)
-        {
-            if (mine != theirs)
-                throw new ArgumentException($"ControlNet {key} {mine} differs from the UNet's {theirs}: the ControlNet was built for another UNet configuration", nameof(unet));
-        }
-        Same("in_channels", Config.InChannels.ToString(), unet.Config.InChannels.ToString());
-        Same("block_out_channels", L(Config.BlockOutChannels), L(unet.Config.BlockOutChannels));
-        Same("down_block_types", L(Config.DownBlockTypes), L(unet.Config.DownBlockTypes));
-        Same("layers_per_block", Config.LayersPerBlock.ToString(), unet.Config.LayersPerBlock.ToString());
-        Same("mid_block_type", Config.MidBlockType?.ToString() ?? "null", unet.Config.MidBlockType?.ToString() ?? "null");
-        Same("cross_attention_dim", Config.CrossAttentionDim.ToString(), unet.Config.CrossAttentionDim.ToString());
+        UNetMatch.Require("in_channels", Config.InChannels, unet.Config.InChannels);
+        UNetMatch.Require("block_out_channels", Config.BlockOutChannels, unet.Config.BlockOutChannels);
+        UNetMatch.Require("down_block_types", Config.DownBlockTypes, unet.Config.DownBlockTypes);
+        UNetMatch.Require("layers_per_block", Config.LayersPerBlock, unet.Config.LayersPerBlock);
+        UNetMatch.Require("mid_block_type", Config.MidBlockType, unet.Config.MidBlockType);
+        UNetMatch.Require("cross_attention_dim", Config.CrossAttentionDim, unet.Config.CrossAttentionDim);
     }
 
     /// <inheritdoc cref="Forward"/>

@@ -104,22 +104,16 @@ public sealed class UNet2DControlNet : nn.Module<Tensor, Tensor, Tensor, Control
     public void RequireCompatible(UNet2DModel unet)
     {
         ArgumentNullException.ThrowIfNull(unet);
-        static string L<T>(IEnumerable<T> xs) => "[" + string.Join(", ", xs) + "]";
-        void Same(string key, string mine, string theirs)
-        {
-            if (mine != theirs)
-                throw new ArgumentException($"ControlNet {key} {mine} differs from the UNet's {theirs}: the ControlNet was built for another UNet configuration", nameof(unet));
-        }
         var a = UNetConfig;
         var b = unet.Config;
-        Same("in_channels", a.InChannels.ToString(), b.InChannels.ToString());
-        Same("block_out_channels", L(a.BlockOutChannels), L(b.BlockOutChannels));
-        Same("down_block_types", L(a.DownBlockTypes), L(b.DownBlockTypes));
-        Same("layers_per_block", a.LayersPerBlock.ToString(), b.LayersPerBlock.ToString());
-        Same("mid_block_type", a.MidBlockType?.ToString() ?? "null", b.MidBlockType?.ToString() ?? "null");
-        Same("time_embedding_type", a.TimeEmbeddingType.ToString(), b.TimeEmbeddingType.ToString());
-        Same("class conditioning", (a.ClassEmbedType?.ToString() ?? a.NumClassEmbeds?.ToString() ?? "none"),
-            (b.ClassEmbedType?.ToString() ?? b.NumClassEmbeds?.ToString() ?? "none"));
+        UNetMatch.Require("in_channels", a.InChannels, b.InChannels);
+        UNetMatch.Require("block_out_channels", a.BlockOutChannels, b.BlockOutChannels);
+        UNetMatch.Require("down_block_types", a.DownBlockTypes, b.DownBlockTypes);
+        UNetMatch.Require("layers_per_block", a.LayersPerBlock, b.LayersPerBlock);
+        UNetMatch.Require("mid_block_type", a.MidBlockType, b.MidBlockType);
+        UNetMatch.Require("time_embedding_type", a.TimeEmbeddingType, b.TimeEmbeddingType);
+        UNetMatch.Require("class conditioning", a.ClassEmbedType?.ToString() ?? a.NumClassEmbeds?.ToString() ?? "none",
+            b.ClassEmbedType?.ToString() ?? b.NumClassEmbeds?.ToString() ?? "none");
     }
 
     /// <inheritdoc cref="Forward"/>
