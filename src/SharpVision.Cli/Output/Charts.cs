@@ -30,6 +30,73 @@ public static class Charts
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 xTicks.Select(t => t.Position).ToArray(), xTicks.Select(t => t.Label).ToArray());
         plot.ShowLegend(Alignment.LowerLeft);
+        Save(plot, path, width, height);
+    }
+    /// <summary>
+    /// Writes a confusion matrix: rows are the true classes (top to bottom), columns the predicted ones, each cell
+    /// shaded by its share of the row and labelled with its count.
+    /// </summary>
+    public static void Confusion(string path, string title, int[,] counts, IReadOnlyList<string> labels, int size = 760)
+    {
+        int n = counts.GetLength(0);
+        var share = new double[n, n];
+        for (int i = 0; i < n; i++)
+        {
+            double row = 0;
+            for (int j = 0; j < n; j++) row += counts[i, j];
+            for (int j = 0; j < n; j++) share[i, j] = row > 0 ? counts[i, j] / row : 0;
+        }
+        var plot = new Plot();
+        var map = plot.Add.Heatmap(share);
+        map.Colormap = new ScottPlot.Colormaps.GrayscaleReversed(); // 0 white, 1 black
+        map.Extent = new CoordinateRect(0, n, 0, n); // data[0, 0] is drawn at the top left
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                var text = plot.Add.Text(counts[i, j].ToString(System.Globalization.CultureInfo.InvariantCulture), j + 0.5, n - i - 0.5);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontColor = share[i, j] > 0.5 ? Colors.White : Colors.Black;
+                text.LabelFontSize = 11;
+            }
+        double[] centres = Enumerable.Range(0, n).Select(k => k + 0.5).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, labels.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 110; // room for the rotated class names below the axis title
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(centres, labels.Reverse().ToArray());
+        plot.Axes.SetLimits(0, n, 0, n);
+        plot.Title(title);
+        plot.XLabel("predicted");
+        plot.YLabel("true");
+        Save(plot, path, size, size);
+    }
+
+    /// <summary>Writes a scatter plot of points (no lines), one colour per series, with an optional y = x diagonal.</summary>
+    public static void Scatter(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
+        bool diagonal = false, int width = 760, int height = 600)
+    {
+        var plot = new Plot();
+        foreach (var s in series)
+        {
+            var points = plot.Add.ScatterPoints(s.X, s.Y);
+            points.LegendText = s.Name;
+            points.MarkerSize = 5;
+        }
+        if (diagonal)
+        {
+            var line = plot.Add.Line(0, 0, 1, 1);
+            line.LineColor = Colors.Gray;
+            line.LegendText = "y = x";
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(Alignment.UpperLeft);
+        Save(plot, path, width, height);
+    }
+
+    static void Save(Plot plot, string path, int width, int height)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = path + ".tmp.png";
         plot.SavePng(temporary, width, height);

@@ -7,13 +7,13 @@ namespace SharpVision.Cli.Output;
 public static class ProgressDisplay
 {
     /// <summary>Runs <paramref name="work"/> inside a live progress display.</summary>
-    /// <param name="unit">What the rate counts, e.g. "img".</param>
-    public static T Run<T>(string unit, Func<ProgressContext, T> work) =>
+    /// <param name="unit">What the rate counts, e.g. "img"; null: no rate column (elapsed time instead).</param>
+    public static T Run<T>(string? unit, Func<ProgressContext, T> work) =>
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                     new RateColumn(unit), new RemainingTimeColumn(), new SpinnerColumn())
+                     unit is null ? new ElapsedTimeColumn() : new RateColumn(unit), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(work);
 
     /// <summary>Shows <see cref="ProgressTask.Speed"/> as "123 img/s".</summary>
