@@ -1,8 +1,10 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Data;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -72,5 +74,25 @@ static class DiffusionCommon
         if (unet.Config.SampleSize is [int size, ..] && h <= size && w <= size && (h < size || w < size))
             t = FashionMnistDiffusionData.Pad(t, size);
         return t.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The FD-FMNIST feature classifier: loaded from <paramref name="directory"/>, or trained on <paramref name="images"/>
+    /// images of <paramref name="train"/> (with a progress bar) and saved there.</summary>
+    public static FeatureClassifier LoadOrTrainClassifier(string directory, LabeledImages train, LabeledImages test, int images, string description)
+    {
+        if (FeatureClassifier.Exists(directory))
+        {
+            var loaded = FeatureClassifier.Load(directory);
+            AnsiConsole.WriteLine($"Loaded the feature classifier from {directory}");
+            return loaded;
+        }
+        var classifier = ProgressDisplay.Run("img", ctx =>
+        {
+            var task = ctx.AddTask("training the feature classifier", maxValue: images);
+            return FeatureClassifier.Train(train, test, images, progress: p => task.Value = p.ImagesSeen);
+        });
+        classifier.Save(directory);
+        AnsiConsole.WriteLine($"Trained the feature classifier on {description}; saved in {directory}");
+        return classifier;
     }
 }
