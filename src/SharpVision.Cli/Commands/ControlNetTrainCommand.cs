@@ -78,34 +78,11 @@ public sealed class ControlNetTrainCommand : ICommand, IHasFlags
                 $"on the locked UNet {basePath} ({(conditional ? "class-conditional, true classes" : "unconditional")}) with {description}" +
                 $"{(limit is null ? "" : $", first {train.Count}")}; batch {trainer.Options.BatchSize}, AdamW lr {trainer.Options.LearningRate} (warm-up {trainer.Options.WarmupSteps})"));
 
-            var losses = new List<(double Step, double Loss)>();
-            try
-            {
-                ProgressDisplay.Run("img", ctx =>
-                {
-                    var task = ctx.AddTask("training", maxValue: (steps - trainer.Step) * trainer.Options.BatchSize);
-                    trainer.Train(steps, checkpoints, p =>
-                    {
-                        losses.Add((p.Step, p.Loss));
-                        task.Value = p.Images;
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps} loss {p.Loss:F4}");
-                    });
-                    return 0;
-                });
-            }
-            catch (TrainingDivergedException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            var losses = DiffusionCommon.TrainWithProgress(steps - trainer.Step, trainer.Options.BatchSize, report => trainer.Train(steps, checkpoints, report));
 
             trainer.ControlNet.SavePretrained(Path.Combine(outDir, "controlnet"));
-            var schedulerDir = Path.Combine(outDir, "scheduler");
-            Directory.CreateDirectory(schedulerDir);
-            trainer.Scheduler.Config.Save(Path.Combine(schedulerDir, "scheduler_config.json"));
-            if (losses.Count > 1)
-                Charts.Lines(Path.Combine(outDir, "loss.png"), "ControlNet training loss", "step", "loss (MSE)",
-                    [new Series("loss", losses.Select(x => x.Step).ToArray(), losses.Select(x => x.Loss).ToArray())]);
-            double tail = losses.Skip(losses.Count * 9 / 10).Average(x => x.Loss);
+            trainer.Scheduler.Config.Save(Path.Combine(outDir, "scheduler", "scheduler_config.json"));
+            double tail = DiffusionCommon.WriteLossChart(outDir, "ControlNet training loss", losses);
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Done at step {trainer.Step}; mean loss of the last 10% of steps {tail:F4}. Wrote {outDir}/controlnet, {outDir}/scheduler and {checkpoints}"));
             AnsiConsole.WriteLine($"Evaluate with: sharpvision controlnet evaluate --base {basePath} --scheduler {outDir}/scheduler --controlnet {outDir}/controlnet");

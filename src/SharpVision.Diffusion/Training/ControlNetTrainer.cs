@@ -144,8 +144,7 @@ public sealed class ControlNetTrainer : IDisposable
     public static string? LatestCheckpoint(string checkpointRoot) => CheckpointFolders.Latest(checkpointRoot);
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
-    public double LearningRateAt(long step) =>
-        Options.WarmupSteps <= 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (double)step / Options.WarmupSteps);
+    public double LearningRateAt(long step) => DiffusionStep.WarmupLearningRate(Options.LearningRate, Options.WarmupSteps, step);
 
     /// <summary>One optimizer step of the ControlNet on the next batch.</summary>
     /// <returns>The batch loss.</returns>
@@ -179,16 +178,8 @@ public sealed class ControlNetTrainer : IDisposable
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; earlier checkpoints are kept.</exception>
     public void Train(long untilStep, string? checkpointRoot = null, Action<DiffusionTrainingProgress>? progress = null, CancellationToken cancel = default)
     {
-        long processed = 0;
-        while (Step < untilStep)
-        {
-            cancel.ThrowIfCancellationRequested();
-            double loss = TrainStep(checkpointRoot);
-            processed += Options.BatchSize;
-            progress?.Invoke(new DiffusionTrainingProgress(Step, untilStep, loss, LearningRateAt(Step), processed));
-            if (checkpointRoot is not null && ((Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0) || Step == untilStep))
-                SaveCheckpoint(checkpointRoot);
-        }
+        DiffusionStep.Loop(() => Step, untilStep, Options.BatchSize, () => TrainStep(checkpointRoot), LearningRateAt, Options.CheckpointEvery,
+            checkpointRoot, SaveCheckpoint, progress, cancel);
     }
 
     /// <summary>Writes <c>checkpoint-{Step}</c> under <paramref name="checkpointRoot"/> atomically and prunes old checkpoints.</summary>
@@ -203,9 +194,7 @@ public sealed class ControlNetTrainer : IDisposable
             }, temp =>
             {
                 ControlNet.SavePretrained(Path.Combine(temp, "controlnet"));
-                var schedulerDir = Path.Combine(temp, "scheduler");
-                Directory.CreateDirectory(schedulerDir);
-                Scheduler.Config.Save(Path.Combine(schedulerDir, "scheduler_config.json"));
+                DiffusionStep.SaveSchedulerFolder(Scheduler.Config, Path.Combine(temp, "scheduler"));
                 optimizer.save_state_dict(Path.Combine(temp, CheckpointFolders.OptimizerFile));
             });
 

@@ -57,4 +57,38 @@ internal static class DiffusionStep
         if (clip > 0) nn.utils.clip_grad_norm_(parameters, clip);
         optimizer.step();
     }
+
+    /// <summary>Linear warm-up to <paramref name="learningRate"/> over <paramref name="warmupSteps"/>, then constant; step is 1-based.</summary>
+    public static double WarmupLearningRate(double learningRate, int warmupSteps, long step) =>
+        warmupSteps <= 0 ? learningRate : learningRate * Math.Min(1.0, (double)step / warmupSteps);
+
+    /// <summary>
+    /// Runs <paramref name="trainStep"/> until <paramref name="untilStep"/>, reporting progress and saving a checkpoint every
+    /// <paramref name="checkpointEvery"/> steps and at the end when <paramref name="checkpointRoot"/> is given; then
+    /// <paramref name="afterStep"/> (e.g. sample grids).
+    /// </summary>
+    public static void Loop(Func<long> currentStep, long untilStep, int batchSize, Func<double> trainStep, Func<long, double> learningRateAt,
+        int checkpointEvery, string? checkpointRoot, Func<string, string> saveCheckpoint, Action<DiffusionTrainingProgress>? progress,
+        CancellationToken cancel, Action<long>? afterStep = null)
+    {
+        long processed = 0;
+        while (currentStep() < untilStep)
+        {
+            cancel.ThrowIfCancellationRequested();
+            double loss = trainStep();
+            long step = currentStep();
+            processed += batchSize;
+            progress?.Invoke(new DiffusionTrainingProgress(step, untilStep, loss, learningRateAt(step), processed));
+            if (checkpointRoot is not null && ((checkpointEvery > 0 && step % checkpointEvery == 0) || step == untilStep))
+                saveCheckpoint(checkpointRoot);
+            afterStep?.Invoke(step);
+        }
+    }
+
+    /// <summary>Writes <paramref name="config"/> as <c>scheduler_config.json</c> in the folder <paramref name="directory"/>.</summary>
+    public static void SaveSchedulerFolder(DDPMSchedulerConfig config, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        config.Save(Path.Combine(directory, SchedulerConfigJson.FileName));
+    }
 }

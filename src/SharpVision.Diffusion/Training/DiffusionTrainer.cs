@@ -138,8 +138,7 @@ public sealed class DiffusionTrainer : IDisposable
     public static string? LatestCheckpoint(string checkpointRoot) => CheckpointFolders.Latest(checkpointRoot);
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
-    public double LearningRateAt(long step) =>
-        Options.WarmupSteps <= 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (double)step / Options.WarmupSteps);
+    public double LearningRateAt(long step) => DiffusionStep.WarmupLearningRate(Options.LearningRate, Options.WarmupSteps, step);
 
     /// <summary>The EMA decay after <paramref name="step"/> optimizer steps: min(EmaDecay, (1 + step) / (10 + step)).</summary>
     public double EmaDecayAt(long step) => Math.Min(Options.EmaDecay, (1.0 + step) / (10.0 + step));
@@ -201,21 +200,13 @@ public sealed class DiffusionTrainer : IDisposable
     public void Train(long untilStep, string? checkpointRoot = null, Action<DiffusionTrainingProgress>? progress = null,
         Action<long, Tensor>? samples = null, CancellationToken cancel = default)
     {
-        long processed = 0;
-        while (Step < untilStep)
-        {
-            cancel.ThrowIfCancellationRequested();
-            double loss = TrainStep(checkpointRoot);
-            processed += Options.BatchSize;
-            progress?.Invoke(new DiffusionTrainingProgress(Step, untilStep, loss, LearningRateAt(Step), processed));
-            if (checkpointRoot is not null && ((Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0) || Step == untilStep))
-                SaveCheckpoint(checkpointRoot);
-            if (samples is not null && Options.SampleEvery > 0 && (Step % Options.SampleEvery == 0 || Step == untilStep))
+        DiffusionStep.Loop(() => Step, untilStep, Options.BatchSize, () => TrainStep(checkpointRoot), LearningRateAt, Options.CheckpointEvery,
+            checkpointRoot, SaveCheckpoint, progress, cancel, step =>
             {
+                if (samples is null || Options.SampleEvery <= 0 || (step % Options.SampleEvery != 0 && step != untilStep)) return;
                 using var grid = SampleEma(Options.SampleCount, Options.SampleSteps, seed: Options.Seed);
-                samples(Step, grid);
-            }
-        }
+                samples(step, grid);
+            });
     }
 
     /// <summary>DDIM samples (eta 0) from the EMA weights; class-conditional models cycle through the classes.</summary>
@@ -244,9 +235,7 @@ public sealed class DiffusionTrainer : IDisposable
             {
                 Model.SavePretrained(Path.Combine(temp, "model"));
                 Ema.SavePretrained(Path.Combine(temp, "ema"));
-                var schedulerDir = Path.Combine(temp, "scheduler");
-                Directory.CreateDirectory(schedulerDir);
-                Scheduler.Config.Save(Path.Combine(schedulerDir, "scheduler_config.json"));
+                DiffusionStep.SaveSchedulerFolder(Scheduler.Config, Path.Combine(temp, "scheduler"));
                 optimizer.save_state_dict(Path.Combine(temp, CheckpointFolders.OptimizerFile));
             });
 

@@ -15,20 +15,8 @@ public sealed class ControlNetTrainerTests : IDisposable
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
     }
 
-    /// <summary>16 8×8 images, a bright rectangle at one of four places on −1; label = place.</summary>
-    static (Tensor Images, Tensor Labels) Data()
-    {
-        var images = full(16, 1, 8, 8, -1f);
-        var labels = new long[16];
-        for (int i = 0; i < 16; i++)
-        {
-            int kind = i % 4;
-            labels[i] = kind;
-            int r = kind / 2 * 4, c = kind % 2 * 4;
-            images[i, 0, TensorIndex.Slice(r, r + 3 + i % 2), TensorIndex.Slice(c, c + 3)].fill_(1);
-        }
-        return (images, tensor(labels));
-    }
+    /// <summary>16 8×8 images of four shapes (bars and squares) with labels; see <see cref="DiffusionTrainerTests"/>.</summary>
+    static (Tensor Images, Tensor Labels) Data() => DiffusionTrainerTests.Data();
 
     static ControlNetTrainingOptions Options(int checkpointEvery = 0) =>
         new(BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 2, Seed: 3, CheckpointEvery: checkpointEvery, ConditioningStages: [8]);
