@@ -1,8 +1,11 @@
+using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Data;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -72,5 +75,63 @@ static class DiffusionCommon
         if (unet.Config.SampleSize is [int size, ..] && h <= size && w <= size && (h < size || w < size))
             t = FashionMnistDiffusionData.Pad(t, size);
         return t.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The FD-FMNIST feature classifier: loaded from <paramref name="directory"/>, or trained on <paramref name="images"/>
+    /// images of <paramref name="train"/> (with a progress bar) and saved there.</summary>
+    public static FeatureClassifier LoadOrTrainClassifier(string directory, LabeledImages train, LabeledImages test, int images, string description)
+    {
+        if (FeatureClassifier.Exists(directory))
+        {
+            var loaded = FeatureClassifier.Load(directory);
+            AnsiConsole.WriteLine($"Loaded the feature classifier from {directory}");
+            return loaded;
+        }
+        var classifier = ProgressDisplay.Run("img", ctx =>
+        {
+            var task = ctx.AddTask("training the feature classifier", maxValue: images);
+            return FeatureClassifier.Train(train, test, images, progress: p => task.Value = p.ImagesSeen);
+        });
+        classifier.Save(directory);
+        AnsiConsole.WriteLine($"Trained the feature classifier on {description}; saved in {directory}");
+        return classifier;
+    }
+
+    /// <summary>Runs a trainer's loop under a progress bar of images (step and loss in its title); a diverged run becomes a
+    /// usage error with the trainer's message.</summary>
+    /// <param name="train">Runs the loop, reporting each step to the callback it is given.</param>
+    /// <returns>(step, loss) of every step.</returns>
+    public static List<(double Step, double Loss)> TrainWithProgress(long remainingSteps, int batchSize, Action<Action<DiffusionTrainingProgress>> train)
+    {
+        var losses = new List<(double Step, double Loss)>();
+        try
+        {
+            ProgressDisplay.Run("img", ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: remainingSteps * batchSize);
+                train(p =>
+                {
+                    losses.Add((p.Step, p.Loss));
+                    task.Value = p.Images;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps} loss {p.Loss:F4}");
+                });
+                return 0;
+            });
+        }
+        catch (TrainingDivergedException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        return losses;
+    }
+
+    /// <summary>Writes <c>loss.png</c> in <paramref name="outDir"/> (when there are two points or more).</summary>
+    /// <returns>The mean loss of the last 10% of steps.</returns>
+    public static double WriteLossChart(string outDir, string title, List<(double Step, double Loss)> losses)
+    {
+        if (losses.Count > 1)
+            Charts.Lines(Path.Combine(outDir, "loss.png"), title, "step", "loss (MSE)",
+                [new Series("loss", losses.Select(x => x.Step).ToArray(), losses.Select(x => x.Loss).ToArray())]);
+        return losses.Skip(losses.Count * 9 / 10).Average(x => x.Loss);
     }
 }

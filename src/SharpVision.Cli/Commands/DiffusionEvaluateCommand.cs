@@ -55,22 +55,7 @@ public sealed class DiffusionEvaluateCommand : ICommand
         args.RejectUnknown();
         if (unet.Config.InChannels != 1) throw new UsageException($"--model: FD-FMNIST needs a 1-channel (greyscale) model; this one has {unet.Config.InChannels}");
 
-        FeatureClassifier classifier;
-        if (FeatureClassifier.Exists(classifierDir))
-        {
-            classifier = FeatureClassifier.Load(classifierDir);
-            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loaded the feature classifier from {classifierDir}"));
-        }
-        else
-        {
-            classifier = ProgressDisplay.Run("img", ctx =>
-            {
-                var task = ctx.AddTask("training the feature classifier", maxValue: classifierImages);
-                return FeatureClassifier.Train(train, test, classifierImages, progress: p => task.Value = p.ImagesSeen);
-            });
-            classifier.Save(classifierDir);
-            AnsiConsole.WriteLine($"Trained the feature classifier on {description}; saved in {classifierDir}");
-        }
+        var classifier = DiffusionCommon.LoadOrTrainClassifier(classifierDir, train, test, classifierImages, description);
         using (classifier)
         {
             double accuracy = classifier.Accuracy(test);

@@ -86,40 +86,15 @@ public sealed class DiffusionTrainCommand : ICommand, IHasFlags
                 $"Training a {parameters:N0}-parameter UNet2DModel ({(conditional ? "class-conditional" : "unconditional")}, {SchedulerOptions.ToConfigString(trainer.Scheduler.Config.PredictionType)}) on {description}" +
                 $"{(limit is null ? "" : $", first {train.Count}")}; batch {trainer.Options.BatchSize}, AdamW lr {trainer.Options.LearningRate} (warm-up {trainer.Options.WarmupSteps}), EMA {trainer.Options.EmaDecay}"));
 
-            var losses = new List<(double Step, double Loss)>();
             var samplesDir = Path.Combine(outDir, "samples");
-            try
-            {
-                ProgressDisplay.Run("img", ctx =>
-                {
-                    var task = ctx.AddTask("training", maxValue: (steps - trainer.Step) * trainer.Options.BatchSize);
-                    trainer.Train(steps, checkpoints, p =>
-                    {
-                        losses.Add((p.Step, p.Loss));
-                        task.Value = p.Images;
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps} loss {p.Loss:F4}");
-                    }, (step, grid) =>
-                    {
-                        var path = Path.Combine(samplesDir, $"step-{step:D8}.png");
-                        Images.SaveGrid(grid, path, columns: conditional ? 10 : 10, low: -1, high: 1);
-                    });
-                    return 0;
-                });
-            }
-            catch (TrainingDivergedException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            var losses = DiffusionCommon.TrainWithProgress(steps - trainer.Step, trainer.Options.BatchSize, report =>
+                trainer.Train(steps, checkpoints, report, (step, grid) =>
+                    Images.SaveGrid(grid, Path.Combine(samplesDir, $"step-{step:D8}.png"), columns: 10, low: -1, high: 1)));
 
             trainer.Model.SavePretrained(Path.Combine(outDir, "model"));
             trainer.Ema.SavePretrained(Path.Combine(outDir, "ema"));
-            var schedulerDir = Path.Combine(outDir, "scheduler");
-            Directory.CreateDirectory(schedulerDir);
-            trainer.Scheduler.Config.Save(Path.Combine(schedulerDir, "scheduler_config.json"));
-            if (losses.Count > 1)
-                Charts.Lines(Path.Combine(outDir, "loss.png"), "Diffusion training loss", "step", "loss (MSE)",
-                    [new Series("loss", losses.Select(x => x.Step).ToArray(), losses.Select(x => x.Loss).ToArray())]);
-            double tail = losses.Skip(losses.Count * 9 / 10).Average(x => x.Loss);
+            trainer.Scheduler.Config.Save(Path.Combine(outDir, "scheduler", "scheduler_config.json"));
+            double tail = DiffusionCommon.WriteLossChart(outDir, "Diffusion training loss", losses);
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Done at step {trainer.Step}; mean loss of the last 10% of steps {tail:F4}. Wrote {outDir}/model, {outDir}/ema, {outDir}/scheduler and {checkpoints}"));
             AnsiConsole.WriteLine($"Sample with: sharpvision diffusion sample --model {outDir}/ema --scheduler {outDir}/scheduler --out samples.png");

@@ -1,4 +1,5 @@
 using SharpVision.Diffusion.Models;
+using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -27,11 +28,12 @@ public static class ControlledDdimSampling
     /// <param name="classLabels">(B) labels for a class-conditional UNet.</param>
     /// <param name="eta">DDIM eta.</param>
     /// <param name="generator">Noise source for eta &gt; 0.</param>
+    /// <param name="progress">Called after each denoising step.</param>
     /// <returns>(B, out_channels, H, W) x_0.</returns>
     /// <exception cref="ArgumentException">A ControlNet for another UNet configuration, or a condition image that does not fit.</exception>
     /// <exception cref="InvalidOperationException">The scheduler's timesteps are not set.</exception>
     public static Tensor Sample(UNet2DModel unet, DDIMScheduler scheduler, Tensor initialNoise, IReadOnlyList<UNet2DControl> controls,
-        Tensor? classLabels = null, double eta = 0.0, Generator? generator = null)
+        Tensor? classLabels = null, double eta = 0.0, Generator? generator = null, Action<SamplingProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(unet);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -64,6 +66,7 @@ public static class ControlledDdimSampling
             var next = scheduler.Step(prediction, t, sample, eta, generator: generator).PrevSample.MoveToOuterDisposeScope();
             sample.Dispose(); // our own tensor: x_T · σ or the previous step's result
             sample = next;
+            progress?.Invoke(new SamplingProgress(i + 1, steps.Count, t));
         }
         return sample;
     }

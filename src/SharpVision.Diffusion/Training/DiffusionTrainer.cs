@@ -1,11 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Nn;
-using SharpVision.Nn.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,8 +29,7 @@ namespace SharpVision.Diffusion.Training;
 public sealed class DiffusionTrainer : IDisposable
 {
     /// <summary>Written last into a checkpoint folder; folders without it are ignored.</summary>
-    public const string CompleteMarker = "checkpoint-complete";
-    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.bin";
+    public const string CompleteMarker = CheckpointFolders.CompleteMarker;
 
     readonly Tensor images;
     readonly Tensor? labels;
@@ -127,36 +124,21 @@ public sealed class DiffusionTrainer : IDisposable
     /// <exception cref="FileNotFoundException">No complete checkpoint there.</exception>
     public static DiffusionTrainer Resume(string checkpointRoot, Tensor images, Tensor? labels)
     {
-        var dir = LatestCheckpoint(checkpointRoot) ?? throw new FileNotFoundException($"no complete checkpoint ({Prefix}*/{CompleteMarker}) under {checkpointRoot}", checkpointRoot);
-        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, StateFile)))!.AsObject();
+        var (dir, state) = CheckpointFolders.LoadLatest(checkpointRoot);
         long step = state["step"]!.GetValue<long>();
         var options = state["options"].Deserialize<DiffusionTrainingOptions>()
-            ?? throw new InvalidDataException($"{Path.Combine(dir, StateFile)}: no options");
+            ?? throw new InvalidDataException($"{Path.Combine(dir, CheckpointFolders.StateFile)}: no options");
         var model = UNet2DModel.FromPretrained(Path.Combine(dir, "model"));
         var ema = UNet2DModel.FromPretrained(Path.Combine(dir, "ema"));
         var scheduler = DDPMSchedulerConfig.Load(Path.Combine(dir, "scheduler"));
-        return new DiffusionTrainer(model, scheduler, options, images, labels, step, Path.Combine(dir, OptimizerFile), ema);
+        return new DiffusionTrainer(model, scheduler, options, images, labels, step, Path.Combine(dir, CheckpointFolders.OptimizerFile), ema);
     }
 
     /// <summary>The newest folder <c>checkpoint-N</c> holding the completion marker, or null.</summary>
-    public static string? LatestCheckpoint(string checkpointRoot)
-    {
-        if (!Directory.Exists(checkpointRoot)) return null;
-        return CompleteCheckpoints(checkpointRoot).LastOrDefault().Path;
-    }
-
-    static List<(long Step, string Path)> CompleteCheckpoints(string root) =>
-        Directory.GetDirectories(root, Prefix + "*")
-            .Select(d => (Name: Path.GetFileName(d), Path: d))
-            .Where(d => long.TryParse(d.Name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _)
-                        && File.Exists(Path.Combine(d.Path, CompleteMarker)))
-            .Select(d => (long.Parse(d.Name.AsSpan(Prefix.Length), CultureInfo.InvariantCulture), d.Path))
-            .OrderBy(d => d.Item1)
-            .ToList();
+    public static string? LatestCheckpoint(string checkpointRoot) => CheckpointFolders.Latest(checkpointRoot);
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
-    public double LearningRateAt(long step) =>
-        Options.WarmupSteps <= 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (double)step / Options.WarmupSteps);
+    public double LearningRateAt(long step) => DiffusionStep.WarmupLearningRate(Options.LearningRate, Options.WarmupSteps, step);
 
     /// <summary>The EMA decay after <paramref name="step"/> optimizer steps: min(EmaDecay, (1 + step) / (10 + step)).</summary>
     public double EmaDecayAt(long step) => Math.Min(Options.EmaDecay, (1.0 + step) / (10.0 + step));
@@ -170,44 +152,23 @@ public sealed class DiffusionTrainer : IDisposable
         long n = Step; // 0-based index of this step
         int batch = Options.BatchSize;
         long count = images.shape[0];
-        long stepsPerEpoch = count / batch;
-
-        // Data order: one permutation per epoch, drawn from (seed, epoch); the batch is its (n mod steps-per-epoch)-th slice.
-        using var shuffle = new Generator(Mix(Options.Seed, 1, n / stepsPerEpoch));
-        var index = torch.randperm(count, generator: shuffle).narrow(0, n % stepsPerEpoch * batch, batch); // (B)
+        var (index, t, noise) = DiffusionStep.Draw(count, batch, Options.Seed, n, Scheduler.Config.NumTrainTimesteps,
+            [batch, .. images.shape.Skip(1)], images.dtype, out var generator);
+        using var g = generator;
         var x0 = images.index_select(0, index); // (B, C, H, W)
-
-        // Timesteps, noise and dropped labels of this step, drawn from (seed, n).
-        using var g = new Generator(Mix(Options.Seed, 2, n));
-        var t = torch.randint(0, Scheduler.Config.NumTrainTimesteps, [batch], dtype: ScalarType.Int64, generator: g); // (B)
-        var noise = torch.randn(x0.shape, dtype: x0.dtype, generator: g);
         Tensor? y = null;
         if (labels is not null)
         {
             var drop = torch.rand([batch], generator: g) < Options.LabelDropout; // (B)
             y = torch.where(drop, torch.full_like(index, nullClass!.Value), labels.index_select(0, index));
         }
-        torch.manual_seed((long)(Mix(Options.Seed, 3, n) >> 1)); // dropout layers, if the config has any
 
         var noisy = Scheduler.AddNoise(x0, noise, t);
-        var target = Scheduler.Config.PredictionType switch
-        {
-            PredictionType.Epsilon => noise,
-            PredictionType.VPrediction => Scheduler.GetVelocity(x0, noise, t),
-            _ => x0,
-        };
+        var target = DiffusionStep.Target(Scheduler, x0, noise, t);
         var prediction = Model.forward(noisy, t, y);
-        var loss = nn.functional.mse_loss(prediction.to(ScalarType.Float32), target.to(ScalarType.Float32));
+        var loss = DiffusionStep.Loss(prediction, target, n + 1, checkpointRoot is null ? null : LatestCheckpoint(checkpointRoot));
         double value = loss.item<float>();
-        if (!double.IsFinite(value))
-            throw new TrainingDivergedException(n + 1, value, checkpointRoot is null ? null : LatestCheckpoint(checkpointRoot));
-
-        double lr = LearningRateAt(n + 1);
-        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-        optimizer.zero_grad();
-        loss.backward();
-        if (Options.GradientClip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Options.GradientClip);
-        optimizer.step();
+        DiffusionStep.Apply(optimizer, loss, Model.parameters(), LearningRateAt(n + 1), Options.GradientClip);
         Step = n + 1;
         UpdateEma();
         return value;
@@ -239,21 +200,13 @@ public sealed class DiffusionTrainer : IDisposable
     public void Train(long untilStep, string? checkpointRoot = null, Action<DiffusionTrainingProgress>? progress = null,
         Action<long, Tensor>? samples = null, CancellationToken cancel = default)
     {
-        long processed = 0;
-        while (Step < untilStep)
-        {
-            cancel.ThrowIfCancellationRequested();
-            double loss = TrainStep(checkpointRoot);
-            processed += Options.BatchSize;
-            progress?.Invoke(new DiffusionTrainingProgress(Step, untilStep, loss, LearningRateAt(Step), processed));
-            if (checkpointRoot is not null && ((Options.CheckpointEvery > 0 && Step % Options.CheckpointEvery == 0) || Step == untilStep))
-                SaveCheckpoint(checkpointRoot);
-            if (samples is not null && Options.SampleEvery > 0 && (Step % Options.SampleEvery == 0 || Step == untilStep))
+        DiffusionStep.Loop(() => Step, untilStep, Options.BatchSize, () => TrainStep(checkpointRoot), LearningRateAt, Options.CheckpointEvery,
+            checkpointRoot, SaveCheckpoint, progress, cancel, step =>
             {
+                if (samples is null || Options.SampleEvery <= 0 || (step % Options.SampleEvery != 0 && step != untilStep)) return;
                 using var grid = SampleEma(Options.SampleCount, Options.SampleSteps, seed: Options.Seed);
-                samples(Step, grid);
-            }
-        }
+                samples(step, grid);
+            });
     }
 
     /// <summary>DDIM samples (eta 0) from the EMA weights; class-conditional models cycle through the classes.</summary>
@@ -276,48 +229,15 @@ public sealed class DiffusionTrainer : IDisposable
 
     /// <summary>Writes <c>checkpoint-{Step}</c> under <paramref name="checkpointRoot"/> atomically and prunes old checkpoints.</summary>
     /// <returns>The checkpoint folder.</returns>
-    public string SaveCheckpoint(string checkpointRoot)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(checkpointRoot);
-        Directory.CreateDirectory(checkpointRoot);
-        var final = Path.Combine(checkpointRoot, $"{Prefix}{Step:D8}");
-        var temp = Path.Combine(checkpointRoot, $".tmp-{Prefix}{Step:D8}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        Model.SavePretrained(Path.Combine(temp, "model"));
-        Ema.SavePretrained(Path.Combine(temp, "ema"));
-        var schedulerDir = Path.Combine(temp, "scheduler");
-        Directory.CreateDirectory(schedulerDir);
-        Scheduler.Config.Save(Path.Combine(schedulerDir, "scheduler_config.json"));
-        optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
-        var state = new JsonObject
-        {
-            ["step"] = Step,
-            ["seed"] = Options.Seed,
-            ["rng"] = "counter-based: step n draws from torch.Generator seeds derived from (seed, n) by SplitMix64; no state beyond the step",
-            ["options"] = JsonSerializer.SerializeToNode(Options),
-            ["written_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-        };
-        AtomicFile.WriteAllText(Path.Combine(temp, StateFile), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        AtomicFile.WriteAllText(Path.Combine(temp, CompleteMarker), $"step {Step}\n");
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(temp, final);
-
-        var complete = CompleteCheckpoints(checkpointRoot);
-        foreach (var old in complete.Take(Math.Max(0, complete.Count - Math.Max(1, Options.KeepCheckpoints))))
-            Directory.Delete(old.Path, recursive: true);
-        foreach (var stale in Directory.GetDirectories(checkpointRoot, $".tmp-{Prefix}*"))
-            Directory.Delete(stale, recursive: true);
-        return final;
-    }
-
-    /// <summary>SplitMix64 of (seed, stream, counter): independent generator seeds per purpose and step.</summary>
-    static ulong Mix(long seed, int stream, long counter)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)stream * 0xBF58476D1CE4E5B9UL + (ulong)counter * 0x94D049BB133111EBUL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public string SaveCheckpoint(string checkpointRoot) =>
+        CheckpointFolders.Save(checkpointRoot, Step, Options.Seed, Options.KeepCheckpoints,
+            new JsonObject { ["options"] = JsonSerializer.SerializeToNode(Options) }, temp =>
+            {
+                Model.SavePretrained(Path.Combine(temp, "model"));
+                Ema.SavePretrained(Path.Combine(temp, "ema"));
+                DiffusionStep.SaveSchedulerFolder(Scheduler.Config, Path.Combine(temp, "scheduler"));
+                optimizer.save_state_dict(Path.Combine(temp, CheckpointFolders.OptimizerFile));
+            });
 
     /// <summary>Frees both models and the optimizer state.</summary>
     public void Dispose()

@@ -16,7 +16,7 @@ public sealed class DiffusionTrainerTests : IDisposable
     }
 
     /// <summary>16 8×8 images: four shapes (bars and squares) with noise-free pixels in {−1, 1}; label = shape.</summary>
-    static (Tensor Images, Tensor Labels) Data()
+    internal static (Tensor Images, Tensor Labels) Data()
     {
         var images = full(16, 1, 8, 8, -1f);
         var labels = new long[16];

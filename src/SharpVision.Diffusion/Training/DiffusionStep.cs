@@ -1,0 +1,94 @@
+using SharpVision.Diffusion.Schedulers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Diffusion.Training;
+
+/// <summary>
+/// What the diffusion trainers share per step. The random draws of diffusion training step n, all from generators seeded by (seed, n) so a resumed run repeats the
+/// uninterrupted one: the batch (slice n mod steps-per-epoch of the epoch's permutation), timesteps and noise.
+/// </summary>
+internal static class DiffusionStep
+{
+    /// <param name="count">Training images N.</param>
+    /// <param name="step">0-based step index n.</param>
+    /// <param name="generator">The step's generator after the timesteps and noise, for further draws (label dropout); the caller disposes it.</param>
+    /// <returns>Index (B) into the images, timesteps (B) in [0, numTrainTimesteps) and noise shaped like <paramref name="x0Shape"/>'s batch.</returns>
+    public static (Tensor Index, Tensor Timesteps, Tensor Noise) Draw(long count, int batch, long seed, long step, int numTrainTimesteps,
+        long[] x0Shape, ScalarType dtype, out Generator generator)
+    {
+        long stepsPerEpoch = count / batch;
+        // Data order: one permutation per epoch, drawn from (seed, epoch); the batch is its (n mod steps-per-epoch)-th slice.
+        using var shuffle = new Generator(CheckpointFolders.Mix(seed, 1, step / stepsPerEpoch));
+        var index = torch.randperm(count, generator: shuffle).narrow(0, step % stepsPerEpoch * batch, batch); // (B)
+        generator = new Generator(CheckpointFolders.Mix(seed, 2, step));
+        var t = torch.randint(0, numTrainTimesteps, [batch], dtype: ScalarType.Int64, generator: generator); // (B)
+        var noise = torch.randn(x0Shape, dtype: dtype, generator: generator);
+        // dropout layers, if the config has any, draw from the global generator
+        torch.manual_seed((long)(CheckpointFolders.Mix(seed, 3, step) >> 1));
+        return (index, t, noise);
+    }
+
+    /// <summary>The regression target of the scheduler's prediction type: the noise, v, or x_0.</summary>
+    public static Tensor Target(DDPMScheduler scheduler, Tensor x0, Tensor noise, Tensor t) => scheduler.Config.PredictionType switch
+    {
+        PredictionType.Epsilon => noise,
+        PredictionType.VPrediction => scheduler.GetVelocity(x0, noise, t),
+        _ => x0,
+    };
+
+    /// <summary>MSE in float32; a NaN or infinite value stops the run before any weight changes.</summary>
+    /// <exception cref="TrainingDivergedException">The loss is not finite.</exception>
+    public static Tensor Loss(Tensor prediction, Tensor target, long step, string? lastCheckpoint)
+    {
+        var loss = nn.functional.mse_loss(prediction.to(ScalarType.Float32), target.to(ScalarType.Float32));
+        double value = loss.item<float>();
+        if (!double.IsFinite(value)) throw new TrainingDivergedException(step, value, lastCheckpoint);
+        return loss;
+    }
+
+    /// <summary>Backpropagates <paramref name="loss"/> and takes one optimizer step at <paramref name="learningRate"/>, clipping the
+    /// gradient norm of <paramref name="parameters"/> to <paramref name="clip"/> when positive.</summary>
+    public static void Apply(optim.Optimizer optimizer, Tensor loss, IEnumerable<TorchSharp.Modules.Parameter> parameters, double learningRate, double clip)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+        optimizer.zero_grad();
+        loss.backward();
+        if (clip > 0) nn.utils.clip_grad_norm_(parameters, clip);
+        optimizer.step();
+    }
+
+    /// <summary>Linear warm-up to <paramref name="learningRate"/> over <paramref name="warmupSteps"/>, then constant; step is 1-based.</summary>
+    public static double WarmupLearningRate(double learningRate, int warmupSteps, long step) =>
+        warmupSteps <= 0 ? learningRate : learningRate * Math.Min(1.0, (double)step / warmupSteps);
+
+    /// <summary>
+    /// Runs <paramref name="trainStep"/> until <paramref name="untilStep"/>, reporting progress and saving a checkpoint every
+    /// <paramref name="checkpointEvery"/> steps and at the end when <paramref name="checkpointRoot"/> is given; then
+    /// <paramref name="afterStep"/> (e.g. sample grids).
+    /// </summary>
+    public static void Loop(Func<long> currentStep, long untilStep, int batchSize, Func<double> trainStep, Func<long, double> learningRateAt,
+        int checkpointEvery, string? checkpointRoot, Func<string, string> saveCheckpoint, Action<DiffusionTrainingProgress>? progress,
+        CancellationToken cancel, Action<long>? afterStep = null)
+    {
+        long processed = 0;
+        while (currentStep() < untilStep)
+        {
+            cancel.ThrowIfCancellationRequested();
+            double loss = trainStep();
+            long step = currentStep();
+            processed += batchSize;
+            progress?.Invoke(new DiffusionTrainingProgress(step, untilStep, loss, learningRateAt(step), processed));
+            if (checkpointRoot is not null && ((checkpointEvery > 0 && step % checkpointEvery == 0) || step == untilStep))
+                saveCheckpoint(checkpointRoot);
+            afterStep?.Invoke(step);
+        }
+    }
+
+    /// <summary>Writes <paramref name="config"/> as <c>scheduler_config.json</c> in the folder <paramref name="directory"/>.</summary>
+    public static void SaveSchedulerFolder(DDPMSchedulerConfig config, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        config.Save(Path.Combine(directory, SchedulerConfigJson.FileName));
+    }
+}
