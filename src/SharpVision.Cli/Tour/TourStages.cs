@@ -7,6 +7,6 @@ public static class TourStages
 {
     public static readonly IReadOnlyList<TourStage> All =
     [
-        new CrossEntropyStage(), new NormalizationStage(), new VQVAEStage(), new DiffusionStage(), new SamStage(), new HashTableStage(),
+        new CrossEntropyStage(), new NormalizationStage(), new VQVAEStage(), new DiffusionStage(), new ControlNetStage(), new SamStage(), new HashTableStage(),
     ];
 }

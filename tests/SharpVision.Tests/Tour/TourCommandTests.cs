@@ -31,6 +31,8 @@ public sealed class TourCommandTests(SmokeTourFixture tour) : IClassFixture<Smok
         }
         Assert.True(summary["stages"]!["diffusion"]!["figures"]!["eta0_bit_identical"]!.GetValue<bool>());
         Assert.Equal(8, summary["stages"]!["hashtables"]!["figures"]!["examples"]!.AsArray().Count);
+        Assert.True(summary["stages"]!["controlnet"]!["figures"]!["zero_conv_identity_bit_equal"]!.GetValue<bool>());
+        Assert.Equal(4, summary["stages"]!["controlnet"]!["figures"]!["settings"]!.AsArray().Count); // base alone + three scales
     }
 
     [Fact]
