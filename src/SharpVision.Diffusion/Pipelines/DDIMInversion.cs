@@ -36,9 +36,15 @@ public sealed class DDIMInversion(UNet2DModel unet, DDIMInverseScheduler inverse
     /// <summary>Maps noise back to images.</summary>
     public DDIMScheduler Scheduler { get; } = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
 
-    /// <summary>Builds both schedulers from one scheduler folder or scheduler_config.json.</summary>
+    /// <summary>
+    /// Builds both schedulers from one scheduler folder or scheduler_config.json, with x_0 clipping and thresholding turned
+    /// off: they project the predicted x_0 at every step, which no inverse step can undo, so with them the round trip is not
+    /// the discretised ODE run both ways. (Measured on the Fashion-MNIST model of the README, 16 test images, 50 steps: RMS
+    /// round-trip error 0.370 with clip_sample as trained, 0.074 without.) Construct the schedulers yourself to keep them.
+    /// </summary>
     public static DDIMInversion FromSchedulerConfig(UNet2DModel unet, string schedulerPath) =>
-        new(unet, DDIMInverseScheduler.FromConfigFile(schedulerPath), DDIMScheduler.FromConfigFile(schedulerPath));
+        new(unet, new DDIMInverseScheduler(DDIMInverseSchedulerConfig.Load(schedulerPath) with { ClipSample = false }),
+            new DDIMScheduler(DDIMSchedulerConfig.Load(schedulerPath) with { ClipSample = false, Thresholding = false }));
 
     /// <summary>Images to latent noise.</summary>
     /// <param name="images">(B, in_channels, H, W) x_0 in the model's value range.</param>

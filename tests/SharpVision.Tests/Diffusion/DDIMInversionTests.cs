@@ -60,4 +60,23 @@ public sealed class DDIMInversionTests
         Assert.All(counts, c => Assert.Equal(counts[0], c));
         Assert.Equal(before + 1, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void FromSchedulerConfigTurnsClippingOffInBothDirectionsAndKeepsTheRest()
+    {
+        var dir = Directory.CreateTempSubdirectory("sv-inv-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "scheduler_config.json");
+            new DDPMSchedulerConfig { NumTrainTimesteps = 50, ClipSample = true, BetaEnd = 0.03 }.Save(path);
+            using var unet = Model();
+            var inversion = DDIMInversion.FromSchedulerConfig(unet, dir);
+            Assert.False(inversion.Scheduler.Config.ClipSample);
+            Assert.False(inversion.Scheduler.Config.Thresholding);
+            Assert.False(inversion.InverseScheduler.Config.ClipSample);
+            Assert.Equal(50, inversion.Scheduler.Config.NumTrainTimesteps);
+            Assert.Equal(0.03, inversion.InverseScheduler.Config.BetaEnd);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
