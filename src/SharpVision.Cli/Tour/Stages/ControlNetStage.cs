@@ -16,7 +16,7 @@ public sealed class ControlNetStage : TourStage
     public override string Id => "controlnet";
     public override string Title => "ControlNet: edge maps steer a locked diffusion model";
     public override IReadOnlyList<string> Requires => [CrossEntropyStage.StageId, DiffusionStage.StageId];
-    public override double ExpectedSeconds => 240;
+    public override double ExpectedSeconds => 120;
 
     public override StageResult Run(TourContext context)
     {

@@ -13,7 +13,7 @@ public sealed class CrossEntropyStage : TourStage
     public const string StageId = "crossentropy", ClassifierFolder = "classifier";
     public override string Id => StageId;
     public override string Title => "Cross-entropy: a Fashion-MNIST classifier";
-    public override double ExpectedSeconds => 60;
+    public override double ExpectedSeconds => 25;
 
     /// <summary>The classifier this stage saved, or null.</summary>
     public static string ClassifierPath(string outDir) => Path.Combine(outDir, StageId, ClassifierFolder);

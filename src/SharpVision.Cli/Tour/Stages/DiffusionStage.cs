@@ -16,7 +16,7 @@ public sealed class DiffusionStage : TourStage
     public override string Id => StageId;
     public override string Title => "DDPM training and DDIM sampling";
     public override IReadOnlyList<string> Requires => [CrossEntropyStage.StageId];
-    public override double ExpectedSeconds => 420;
+    public override double ExpectedSeconds => 430;
 
     /// <summary>The trained EMA model and its scheduler, for the ControlNet section.</summary>
     public static (string Model, string Scheduler) ModelPaths(string outDir) =>

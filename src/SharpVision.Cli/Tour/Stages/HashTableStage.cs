@@ -11,7 +11,7 @@ public sealed class HashTableStage : TourStage
 {
     public override string Id => "hashtables";
     public override string Title => "Hash tables: anagram, intersection, happy number, two sum";
-    public override double ExpectedSeconds => 5;
+    public override double ExpectedSeconds => 3;
 
     public override StageResult Run(TourContext context)
     {

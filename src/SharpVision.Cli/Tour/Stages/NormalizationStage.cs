@@ -10,7 +10,7 @@ public sealed class NormalizationStage : TourStage
 {
     public override string Id => "norms";
     public override string Title => "Normalization: BN, GN, LN, IN, SN against batch size";
-    public override double ExpectedSeconds => 70;
+    public override double ExpectedSeconds => 100;
 
     public override StageResult Run(TourContext context)
     {

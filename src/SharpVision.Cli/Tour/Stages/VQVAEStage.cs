@@ -12,7 +12,7 @@ public sealed class VQVAEStage : TourStage
 {
     public override string Id => "vqvae";
     public override string Title => "VQ-VAE: vector quantization with the straight-through estimator";
-    public override double ExpectedSeconds => 150;
+    public override double ExpectedSeconds => 120;
 
     public override StageResult Run(TourContext context)
     {
