@@ -36,7 +36,7 @@ public sealed record TourBudget
     public static readonly TourBudget Quick = new()
     {
         Name = "quick", ClassifierImages = 48_000, NormImages = 10_000, VqSteps = 200, DiffusionSteps = 1000, DiffusionBatch = 48,
-        SamplerSamples = 50, ControlNetSteps = 300, ControlNetSamples = 48, SamSteps = 600, SamScenes = 100, HashTableSize = 1_000_000,
+        SamplerSamples = 50, ControlNetSteps = 300, ControlNetSamples = 48, SamSteps = 1500, SamScenes = 100, HashTableSize = 1_000_000,
     };
 
     public static readonly TourBudget Full = new()

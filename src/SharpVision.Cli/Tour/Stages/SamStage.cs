@@ -14,7 +14,7 @@ public sealed class SamStage : TourStage
 {
     public override string Id => "sam";
     public override string Title => "Segment Anything: prompts, masks and the IoU head";
-    public override double ExpectedSeconds => 160;
+    public override double ExpectedSeconds => 175;
 
     public override StageResult Run(TourContext context)
     {
