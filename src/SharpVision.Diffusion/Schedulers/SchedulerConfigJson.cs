@@ -8,7 +8,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// scheduler_config.json reading and writing shared by the scheduler configs. Writes keys sorted and indented by
 /// two, as diffusers' <c>save_config</c> does, so files diff cleanly against the reference's.
 /// </summary>
-internal static class SchedulerConfigJson
+public static class SchedulerConfigJson
 {
     public const string FileName = "scheduler_config.json";
 
@@ -37,9 +37,11 @@ internal static class SchedulerConfigJson
         }
     }
 
-    public static string ToJson<T>(T config) where T : class
+    /// <summary>Serialises the config's runtime type (a derived record seen through its base still writes every field).</summary>
+    public static string ToJson(object config)
     {
-        var node = JsonSerializer.SerializeToNode(config, Options)!.AsObject();
+        ArgumentNullException.ThrowIfNull(config);
+        var node = JsonSerializer.SerializeToNode(config, config.GetType(), Options)!.AsObject();
         var sorted = new JsonObject();
         foreach (var (key, value) in node.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList())
         {
@@ -58,5 +60,22 @@ internal static class SchedulerConfigJson
         return FromJson<T>(File.ReadAllText(path));
     }
 
-    public static void Save<T>(T config, string path) where T : class => AtomicFile.WriteAllText(path, ToJson(config));
+    public static void Save(object config, string path) => AtomicFile.WriteAllText(path, ToJson(config));
+
+    /// <summary>
+    /// Reads a config text as <paramref name="type"/> (a <see cref="SchedulerConfig"/> record).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The text is not a JSON object of the config's form.</exception>
+    public static SchedulerConfig FromJson(string json, Type type)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return (SchedulerConfig)(JsonSerializer.Deserialize(json, type, Options) ?? throw new InvalidDataException($"{type.Name}: the JSON is null"));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{type.Name}: {e.Message}", e);
+        }
+    }
 }

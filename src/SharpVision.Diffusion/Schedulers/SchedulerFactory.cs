@@ -1,0 +1,101 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace SharpVision.Diffusion.Schedulers;
+
+/// <summary>
+/// Builds a scheduler from its diffusers class name (<c>_class_name</c> of scheduler_config.json), and switches one
+/// scheduler for another keeping the trained noise schedule, as diffusers' <c>Scheduler.from_config(other.config)</c> does.
+/// </summary>
+public static class SchedulerFactory
+{
+    sealed record Entry(Type ConfigType, Func<SchedulerConfig, IDiffusionScheduler> Create);
+
+    // One line per scheduler class: its config record and constructor.
+    static readonly Dictionary<string, Entry> Known = new(StringComparer.Ordinal)
+    {
+    };
+
+    /// <summary>The diffusers class names this factory builds, sorted.</summary>
+    public static IReadOnlyList<string> ClassNames => Known.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The config record type of a scheduler class.</summary>
+    /// <exception cref="ArgumentException">Unknown class name (the message lists the known ones).</exception>
+    public static Type ConfigTypeOf(string className) => Lookup(className).ConfigType;
+
+    /// <summary>Builds the scheduler a config record is for.</summary>
+    /// <exception cref="ArgumentException">The config's class name is unknown.</exception>
+    public static IDiffusionScheduler Create(SchedulerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var entry = Lookup(config.ClassName);
+        if (!entry.ConfigType.IsInstanceOfType(config))
+            throw new ArgumentException($"{config.ClassName} needs a {entry.ConfigType.Name}; got a {config.GetType().Name}", nameof(config));
+        return entry.Create(config);
+    }
+
+    /// <summary>Reads a scheduler_config.json text; <paramref name="className"/> overrides its <c>_class_name</c>.</summary>
+    /// <remarks>
+    /// When the class changes, only the keys the new class knows are kept (its other fields take their defaults), as
+    /// diffusers' <c>from_config</c> does: the beta schedule, training steps and prediction type carry over.
+    /// </remarks>
+    /// <exception cref="ArgumentException">Unknown class name, or an option value the class does not allow.</exception>
+    /// <exception cref="InvalidDataException">Not a JSON object, or a field of the wrong type.</exception>
+    public static SchedulerConfig ReadConfig(string json, string? className = null, string source = "scheduler config")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonObject node;
+        try
+        {
+            node = JsonNode.Parse(json, documentOptions: new() { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip }) as JsonObject
+                   ?? throw new InvalidDataException($"{source}: expected a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        string fileClass = node["_class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+        string target = className ?? fileClass;
+        if (string.IsNullOrEmpty(target))
+            throw new InvalidDataException($"{source}: no _class_name; name the scheduler class (one of: {string.Join(", ", ClassNames)})");
+        var entry = Lookup(target);
+        if (!string.Equals(target, fileClass, StringComparison.Ordinal))
+        {
+            var keys = ConfigKeys(entry.ConfigType);
+            foreach (var key in node.Select(kv => kv.Key).ToList())
+                if (!keys.Contains(key)) node.Remove(key);
+            node["_class_name"] = target;
+        }
+        return SchedulerConfigJson.FromJson(node.ToJsonString(), entry.ConfigType);
+    }
+
+    /// <summary>Builds a scheduler from a scheduler_config.json file or a folder holding one; <paramref name="className"/> overrides the file's class.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    public static IDiffusionScheduler FromConfigFile(string path, string? className = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path)) path = Path.Combine(path, SchedulerConfigJson.FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"scheduler config not found: {path}", path);
+        return Create(ReadConfig(File.ReadAllText(path), className, path));
+    }
+
+    /// <summary>A scheduler of class <paramref name="className"/> on the noise schedule of <paramref name="other"/> (diffusers' <c>from_config</c>).</summary>
+    public static IDiffusionScheduler Switch(SchedulerConfig other, string className)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Create(ReadConfig(other.ToJson(), className));
+    }
+
+    static Entry Lookup(string className) =>
+        Known.TryGetValue(className, out var entry)
+            ? entry
+            : throw new ArgumentException($"unknown scheduler '{className}'; known: {string.Join(", ", ClassNames)}", nameof(className));
+
+    /// <summary>The JSON keys a config record declares (its own and its base's).</summary>
+    static HashSet<string> ConfigKeys(Type configType) =>
+        configType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using SharpVision.Diffusion.Schedulers;
+using SharpVision.Tests.Parity;
+using static TorchSharp.torch;
+
+namespace SharpVision.Tests.Diffusion;
+
+/// <summary>
+/// Fixture kind <c>scheduler_loop</c>: a diffusers scheduler built from its scheduler_config.json through the
+/// factory (the file must write back unchanged), then <c>set_timesteps</c>, and over the whole schedule
+/// <c>scale_model_input</c> and <c>step</c> fed the recorded model outputs and the scheduler's own recorded noise;
+/// finally <c>add_noise</c> on a freshly set schedule.
+/// </summary>
+public sealed class SchedulerLoopParity : IParityHandler
+{
+    public IReadOnlyCollection<string> Kinds => ["scheduler_loop"];
+
+    public void Run(ParityCase c, Precision p)
+    {
+        var configPath = c.PathOf(c.String("config_file")!);
+        var scheduler = SchedulerFactory.FromConfigFile(configPath);
+        Assert.Equal(c.String("class_name"), scheduler.Config.ClassName);
+        var original = JsonNode.Parse(File.ReadAllText(configPath));
+        var written = JsonNode.Parse(scheduler.Config.ToJson());
+        Assert.True(JsonNode.DeepEquals(original, written), $"{c.Name}: the config does not write back unchanged:\n{written}");
+
+        int steps = (int)c.Long("num_inference_steps")!.Value;
+        scheduler.SetTimesteps(steps);
+        c.Expect("timesteps", tensor(scheduler.Timesteps.ToArray()), p);
+        if (c.Has("sigmas"))
+        {
+            Assert.NotNull(scheduler.Sigmas);
+            c.Expect("sigmas", tensor(scheduler.Sigmas!.ToArray()), p);
+        }
+        c.Expect("init_noise_sigma", tensor(new[] { scheduler.InitNoiseSigma }), p);
+
+        var sample = c.Input("initial_sample", p);
+        int recorded = (int)c.Long("steps_recorded")!.Value;
+        Assert.Equal(recorded, scheduler.Timesteps.Count);
+        for (int k = 0; k < recorded; k++)
+        {
+            double t = scheduler.Timesteps[k];
+            c.Expect($"step{k}.scaled_model_input", scheduler.ScaleModelInput(sample, t), p);
+            var noise = c.Has($"step{k}.noise") ? c.Input($"step{k}.noise", p) : null;
+            var output = scheduler.Step(c.Input($"step{k}.model_output", p), t, sample, noise);
+            c.Expect($"step{k}.expected_prev_sample", output.PrevSample, p);
+            if (c.Has($"step{k}.expected_pred_original_sample"))
+            {
+                Assert.NotNull(output.PredOriginalSample);
+                c.Expect($"step{k}.expected_pred_original_sample", output.PredOriginalSample!, p);
+            }
+            sample = output.PrevSample;
+        }
+
+        var fresh = SchedulerFactory.FromConfigFile(configPath);
+        fresh.SetTimesteps(steps);
+        var noised = fresh.AddNoise(c.Input("add_noise.original", p), c.Input("add_noise.noise", p), c.Raw("add_noise.timesteps"));
+        c.Expect("add_noise.expected", noised, p);
+    }
+}
