@@ -5,6 +5,7 @@ using SharpVision.Cli.Output;
 using SharpVision.Nn.Data;
 using SharpVision.Segmentation.Data;
 using SharpVision.Segmentation.Sam;
+using SharpVision.Nn.Training;
 using SharpVision.Segmentation.Training;
 using TorchSharp;
 
@@ -89,7 +90,7 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
         {
             var config = configPath is not null ? SamConfig.Load(configPath) : SamDefaults.Config;
             var model = Sam.Build(config);
-            SeededInit.Apply(model, seed);
+            SeededInit.Apply(model, seed, redrawOthers: true);
             if (init is not null) model.LoadCheckpoint(init);
             var scenes = new FashionMnistScenes(train, new SceneOptions { CanvasSize = config.ImageSize, Seed = seed,
                 MaxItemSize = Math.Min(40, config.ImageSize), MinItemSize = Math.Min(20, config.ImageSize) });

@@ -3,6 +3,7 @@ using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Nn;
+using SharpVision.Nn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

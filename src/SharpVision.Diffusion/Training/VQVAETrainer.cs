@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
 using SharpVision.Nn;
+using SharpVision.Nn.Training;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Data;
 using TorchSharp;

@@ -15,7 +15,7 @@ namespace SharpVision.Nn.Normalization;
 /// G = C is instance normalization. <see cref="AsLayerNorm"/> and <see cref="AsInstanceNorm"/> build those, and
 /// <see cref="InstanceNorm2d"/> normalizes through <see cref="Normalize"/> with G = C.
 /// </remarks>
-public sealed class GroupNorm : nn.Module<Tensor, Tensor>
+public sealed class GroupNorm : nn.Module<Tensor, Tensor>, INormalizationLayer
 {
     public readonly int num_groups;
     public readonly int num_channels;

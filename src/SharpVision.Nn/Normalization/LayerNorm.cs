@@ -10,7 +10,7 @@ namespace SharpVision.Nn.Normalization;
 /// zeros). Over (C, H, W) this is <see cref="GroupNorm.AsLayerNorm"/> (one group) up to the affine's shape.
 /// Same statistics in train and eval; libtorch's native layer_norm does the arithmetic.
 /// </summary>
-public sealed class LayerNorm : nn.Module<Tensor, Tensor>
+public sealed class LayerNorm : nn.Module<Tensor, Tensor>, INormalizationLayer
 {
     public readonly long[] normalized_shape;
     public readonly double eps;

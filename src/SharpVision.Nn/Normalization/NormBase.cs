@@ -9,7 +9,7 @@ namespace SharpVision.Nn.Normalization;
 /// per-channel <c>weight</c>/<c>bias</c> (C) when affine, and buffers <c>running_mean</c> (C, zeros),
 /// <c>running_var</c> (C, ones), <c>num_batches_tracked</c> (int64 scalar) when tracking running statistics.
 /// </summary>
-public abstract class NormBase : nn.Module<Tensor, Tensor>
+public abstract class NormBase : nn.Module<Tensor, Tensor>, INormalizationLayer
 {
     public readonly int num_features;
     public readonly double eps;

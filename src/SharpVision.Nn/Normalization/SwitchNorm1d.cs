@@ -11,7 +11,7 @@ namespace SharpVision.Nn.Normalization;
 /// shapes: <c>weight</c>/<c>bias</c> (1, C), <c>mean_weight</c>/<c>var_weight</c> (2), buffers
 /// <c>running_mean</c>/<c>running_var</c> (1, C). Running averages as <see cref="SwitchNorm2d"/>.
 /// </summary>
-public sealed class SwitchNorm1d : nn.Module<Tensor, Tensor>
+public sealed class SwitchNorm1d : nn.Module<Tensor, Tensor>, INormalizationLayer
 {
     public readonly int num_features;
     public readonly double eps;

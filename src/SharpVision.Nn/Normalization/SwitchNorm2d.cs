@@ -19,7 +19,7 @@ namespace SharpVision.Nn.Normalization;
 /// opposite convention to torch's BatchNorm), or, with <c>using_moving_average</c> off, accumulate the sums of
 /// the batch mean and of mean² + variance, which eval then uses as they are.
 /// </remarks>
-public sealed class SwitchNorm2d : nn.Module<Tensor, Tensor>
+public sealed class SwitchNorm2d : nn.Module<Tensor, Tensor>, INormalizationLayer
 {
     public readonly int num_features;
     public readonly double eps;

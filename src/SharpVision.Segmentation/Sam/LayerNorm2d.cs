@@ -1,4 +1,5 @@
 using SharpVision.Nn;
+using SharpVision.Nn.Normalization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace SharpVision.Segmentation.Sam;
 /// (<c>weight</c>, <c>bias</c>, both (C)). Follows segment-anything modeling/common.py <c>LayerNorm2d</c>:
 /// the biased variance is computed explicitly, not through <c>layer_norm</c>, so the rounding matches.
 /// </summary>
-public sealed class LayerNorm2d : nn.Module<Tensor, Tensor>
+public sealed class LayerNorm2d : nn.Module<Tensor, Tensor>, INormalizationLayer
 {
     public readonly Parameter weight;
     public readonly Parameter bias;

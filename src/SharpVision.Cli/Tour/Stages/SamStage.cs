@@ -4,6 +4,7 @@ using SharpVision.Cli.Commands;
 using SharpVision.Cli.Output;
 using SharpVision.Segmentation.Data;
 using SharpVision.Segmentation.Sam;
+using SharpVision.Nn.Training;
 using SharpVision.Segmentation.Training;
 using TorchSharp;
 
@@ -26,7 +27,7 @@ public sealed class SamStage : TourStage
         {
             var config = SamDefaults.Config;
             using var model = Sam.Build(config);
-            SeededInit.Apply(model, 0);
+            SeededInit.Apply(model, 0, redrawOthers: true);
             SceneOptions Scenes(int seed) => new()
             {
                 CanvasSize = config.ImageSize, Seed = seed, MaxItemSize = Math.Min(40, config.ImageSize), MinItemSize = Math.Min(20, config.ImageSize),

@@ -1,6 +1,7 @@
 using SharpVision.Nn.Data;
 using SharpVision.Segmentation.Data;
 using SharpVision.Segmentation.Sam;
+using SharpVision.Nn.Training;
 using SharpVision.Segmentation.Training;
 
 namespace SharpVision.Tests.Segmentation.Training;
@@ -24,7 +25,7 @@ static class TinySam
     public static Sam Build(long seed)
     {
         var model = Sam.Build(Config);
-        SeededInit.Apply(model, seed);
+        SeededInit.Apply(model, seed, redrawOthers: true);
         return model;
     }
 
