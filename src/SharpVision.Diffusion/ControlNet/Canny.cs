@@ -241,6 +241,7 @@ public static class Canny
             throw new ArgumentException($"image must be (H, W) or (H, W, C) uint8; got {Shapes.Format(image)} {image.dtype}", nameof(image));
         int c = image.dim() == 3 ? (int)image.shape[2] : 1;
         using var cpu = image.detach().cpu().contiguous();
-        return (cpu.data<byte>().ToArray(), (int)image.shape[0], (int)image.shape[1], c);
+        var pixels = cpu.numel() == 0 ? [] : cpu.data<byte>().ToArray(); // TorchSharp's ToArray rejects empty tensors
+        return (pixels, (int)image.shape[0], (int)image.shape[1], c);
     }
 }
