@@ -81,7 +81,7 @@ public sealed class LCMScheduler : IDiffusionScheduler
     /// <param name="numInferenceSteps">N, at most the grid's length.</param>
     /// <param name="originalInferenceSteps">The distillation's step count; config's original_inference_steps when null.</param>
     /// <param name="strength">The fraction of the grid kept (image-to-image), in (0, 1].</param>
-    /// <exception cref="ArgumentOutOfRangeException">N not positive or above T, the original steps or the grid; original steps above T; strength outside (0, 1].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">N not positive, above T or above the grid's length; original steps above T; strength outside (0, 1].</exception>
     public void SetTimesteps(int numInferenceSteps, int? originalInferenceSteps, double strength = 1.0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numInferenceSteps);
@@ -89,12 +89,10 @@ public sealed class LCMScheduler : IDiffusionScheduler
         if (numInferenceSteps > Config.NumTrainTimesteps)
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
                 $"num_inference_steps must be at most num_train_timesteps ({Config.NumTrainTimesteps}); got {numInferenceSteps}");
-        if (grid.Length / numInferenceSteps < 1)
+        // diffusers also rejects N above the original steps, which the grid's length (at most the original steps) already covers.
+        if (grid.Length < numInferenceSteps)
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
-                $"original steps x strength = {originalSteps} x {strength} gives {grid.Length} timesteps, fewer than num_inference_steps {numInferenceSteps}; use fewer steps or a higher strength");
-        if (numInferenceSteps > originalSteps)
-            throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
-                $"num_inference_steps must be at most original_inference_steps ({originalSteps}), whose grid the schedule is taken from; got {numInferenceSteps}");
+                $"num_inference_steps {numInferenceSteps} is more than the distillation grid's {grid.Length} timesteps (original_inference_steps x strength = {originalSteps} x {strength}); use fewer steps or a higher strength");
 
         Array.Reverse(grid);
         // numpy's linspace(0, len, N, endpoint=False): j * (len / N), floored.
