@@ -1,17 +1,12 @@
 using SharpVision.Diffusion.Schedulers;
 using TorchSharp;
 using static TorchSharp.torch;
+using static SharpVision.Tests.Diffusion.SchedulerTestTensors;
 
 namespace SharpVision.Tests.Diffusion;
 
 public sealed class LCMSchedulerTests
 {
-    static readonly long[] Shape = [1, 4, 8, 8];
-
-    static Tensor Randn(long seed) => randn(Shape, generator: new Generator((ulong)seed));
-
-    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
-
     static LCMScheduler Lcm(PredictionType prediction = PredictionType.Epsilon) => new(new LCMSchedulerConfig { PredictionType = prediction });
 
     /// <summary>A whole loop with seeded model outputs and noise.</summary>
@@ -155,19 +150,16 @@ public sealed class LCMSchedulerTests
         eps.SetTimesteps(4);
         v.SetTimesteps(4);
         long t = (long)eps.Timesteps[1];
-        using var x = Randn(1);
+        using var timesteps = tensor(new[] { t });
+        using var x0 = Randn(1);
         using var noise = Randn(2);
-        double a = eps.AlphasCumprod[t].item<float>();
-        using var x0 = (x - Math.Sqrt(1 - a) * noise) / Math.Sqrt(a);
-        using var velocity = Math.Sqrt(a) * noise - Math.Sqrt(1 - a) * x0;
+        using var x = v.AddNoise(x0, noise, timesteps);
+        using var velocity = VelocityFor(x, noise, eps.AlphasCumprod[t].item<float>());
+        AssertClose(velocity, v.GetVelocity(x0, noise, timesteps), rtol: 1e-5, atol: 1e-6);
+
         using var z = Randn(3);
         eps.SetBeginIndex(1);
         v.SetBeginIndex(1);
-
-        var expected = eps.Step(noise, t, x, z).PrevSample;
-        var actual = v.Step(velocity, t, x, z).PrevSample;
-        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max difference {(actual - expected).abs().max().item<float>()}");
-        using var forward = v.GetVelocity(x0, noise, tensor(new[] { t }));
-        Assert.True(forward.allclose(velocity, rtol: 1e-5, atol: 1e-6));
+        AssertClose(eps.Step(noise, t, x, z).PrevSample, v.Step(velocity, t, x, z).PrevSample);
     }
 }
