@@ -46,7 +46,7 @@ public sealed class LCMScheduler : IDiffusionScheduler
     public int? StepIndex => stepIndex;
 
     /// <summary>The timesteps of the loop, descending; all T training timesteps before <see cref="SetTimesteps(int)"/>.</summary>
-    public IReadOnlyList<double> Timesteps => timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps { get; private set; }
 
     /// <summary>(T) float32 alpha_bar_t = prod_{s &lt;= t} (1 - beta_s), as diffusers computes it.</summary>
     public Tensor AlphasCumprod => torch.tensor(alphasCumprod);
@@ -65,6 +65,7 @@ public sealed class LCMScheduler : IDiffusionScheduler
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
         FinalAlphaCumprod = Config.SetAlphaToOne ? 1f : alphasCumprod[0];
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (long)t).ToArray();
+        Timesteps = Array.ConvertAll(timesteps, t => (double)t);
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -97,10 +98,7 @@ public sealed class LCMScheduler : IDiffusionScheduler
         Array.Reverse(grid);
         // numpy's linspace(0, len, N, endpoint=False): j * (len / N), floored.
         double spacing = (double)grid.Length / numInferenceSteps;
-        timesteps = Enumerable.Range(0, numInferenceSteps).Select(j => grid[(long)Math.Floor(j * spacing)]).ToArray();
-        NumInferenceSteps = numInferenceSteps;
-        CustomTimesteps = false;
-        stepIndex = beginIndex = null;
+        Use(Enumerable.Range(0, numInferenceSteps).Select(j => grid[(long)Math.Floor(j * spacing)]).ToArray(), numInferenceSteps, custom: false);
     }
 
     /// <summary>
@@ -124,9 +122,16 @@ public sealed class LCMScheduler : IDiffusionScheduler
 
         int n = customTimesteps.Count;
         int start = Math.Max(n - Math.Min((int)(n * strength), n), 0);
-        timesteps = customTimesteps.Skip(start * Order).ToArray();
-        NumInferenceSteps = n;
-        CustomTimesteps = true;
+        Use(customTimesteps.Skip(start * Order).ToArray(), n, custom: true);
+    }
+
+    /// <summary>Installs a schedule and clears the step and begin indices.</summary>
+    void Use(long[] schedule, int numInferenceSteps, bool custom)
+    {
+        timesteps = schedule;
+        Timesteps = Array.ConvertAll(schedule, t => (double)t);
+        NumInferenceSteps = numInferenceSteps;
+        CustomTimesteps = custom;
         stepIndex = beginIndex = null;
     }
 
