@@ -172,7 +172,7 @@ public sealed class PNDMScheduler : IDiffusionScheduler
     }
 
     /// <summary>
-    /// A stage of the classical RK4 on the PNDM transfer (paper eq. 13): stages 0..3 evaluate the noise at t, t - d/2,
+    /// A stage of the pseudo Runge–Kutta method (the classical RK4 on the transfer of eq. 9; Algorithm 2's warm-up): stages 0..3 evaluate the noise at t, t - d/2,
     /// t - d/2 and t - d; each stage moves from the step's start x_t by eq. 9, and the fourth uses the weighted mean
     /// e' = (e_1 + 2 e_2 + 2 e_3 + e_4) / 6. The first stage's noise joins the multistep history.
     /// </summary>
@@ -203,7 +203,7 @@ public sealed class PNDMScheduler : IDiffusionScheduler
     }
 
     /// <summary>
-    /// A linear multistep step (paper eq. 12): e' = (55 e_t - 59 e_{t-d} + 37 e_{t-2d} - 9 e_{t-3d}) / 24, with the
+    /// A pseudo linear multistep step (fourth-order Adams–Bashforth on the transfer of eq. 9): e' = (55 e_t - 59 e_{t-d} + 37 e_{t-2d} - 9 e_{t-3d}) / 24, with the
     /// lower-order Adams–Bashforth estimates while fewer are known. Without PRK the second call redoes the first step
     /// from its start with the mean of both noises (a Heun step).
     /// </summary>
