@@ -15,6 +15,8 @@ public static class SchedulerFactory
     // One line per scheduler class: its config record and constructor.
     static readonly Dictionary<string, Entry> Known = new(StringComparer.Ordinal)
     {
+        ["LCMScheduler"] = new(typeof(LCMSchedulerConfig), c => new LCMScheduler((LCMSchedulerConfig)c)),
+        ["PNDMScheduler"] = new(typeof(PNDMSchedulerConfig), c => new PNDMScheduler((PNDMSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>
