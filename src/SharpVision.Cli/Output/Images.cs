@@ -65,8 +65,8 @@ public static class Images
         return (rgb, decoded.Height, decoded.Width);
     }
 
-    /// <summary>Writes RGB bytes (H, W, 3) as a PNG.</summary>
-    public static void SaveRgb(byte[] rgb, int height, int width, string path)
+    /// <summary>Writes RGB bytes (H, W, 3) as a PNG, with optional <c>tEXt</c> entries (see <see cref="PngText"/>).</summary>
+    public static void SaveRgb(byte[] rgb, int height, int width, string path, IReadOnlyDictionary<string, string>? text = null)
     {
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         for (int y = 0; y < height; y++)
@@ -75,7 +75,7 @@ public static class Images
                 int at = (y * width + x) * 3;
                 bitmap.SetPixel(x, y, new SKColor(rgb[at], rgb[at + 1], rgb[at + 2]));
             }
-        Save(bitmap, path);
+        Save(bitmap, path, text);
     }
 
     /// <summary>Writes a binary mask (H, W) as a black-and-white PNG.</summary>
@@ -116,10 +116,16 @@ public static class Images
         Save(bitmap, path);
     }
 
-    static void Save(SKBitmap bitmap, string path)
+    static void Save(SKBitmap bitmap, string path, IReadOnlyDictionary<string, string>? text = null)
     {
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        SharpVision.Nn.Checkpoints.AtomicFile.Write(path, s => data.SaveTo(s));
+        if (text is null || text.Count == 0)
+        {
+            SharpVision.Nn.Checkpoints.AtomicFile.Write(path, s => data.SaveTo(s));
+            return;
+        }
+        var png = PngText.Insert(data.ToArray(), text);
+        SharpVision.Nn.Checkpoints.AtomicFile.Write(path, s => s.Write(png));
     }
 }
