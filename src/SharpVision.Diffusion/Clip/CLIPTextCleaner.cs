@@ -36,7 +36,7 @@ public static partial class CLIPTextCleaner
             else if (c is >= '\u201C' and <= '\u201F') sb.Append('"');
             else if (!IsRemovedControl(c)) sb.Append(c);
         }
-        return sb.ToString().Normalize(NormalizationForm.FormC);
+        return UnicodeNfc.Normalize(sb.ToString());
     }
 
     // ftfy chardata.LIGATURES: NFKC of "ĲĳŉǄǅǆǇǈǉǊǋǌǱǲǳﬀﬁﬂﬃﬄﬅﬆ".
