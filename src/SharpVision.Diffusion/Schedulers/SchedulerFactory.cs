@@ -15,6 +15,9 @@ public static class SchedulerFactory
     // One line per scheduler class: its config record and constructor.
     static readonly Dictionary<string, Entry> Known = new(StringComparer.Ordinal)
     {
+        ["DDIMScheduler"] = new(typeof(DDIMSchedulerConfig), c => new DDIMScheduler((DDIMSchedulerConfig)c)),
+        ["DDIMInverseScheduler"] = new(typeof(DDIMInverseSchedulerConfig), c => new DDIMInverseScheduler((DDIMInverseSchedulerConfig)c)),
+        ["DDPMScheduler"] = new(typeof(DDPMSchedulerConfig), c => new DDPMScheduler((DDPMSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>
