@@ -44,7 +44,7 @@ public sealed class StableDiffusionControlNetPipeline : StableDiffusionPipelineB
     {
         var folder = DiffusersPipelineFolder.Open(directory);
         var controlnets = (controlnetComponents ?? ["controlnet"]).Select(c => folder.LoadControlNet(c, dtype)).ToArray();
-        return new StableDiffusionControlNetPipeline(folder.LoadUNet(dtype), folder.LoadVae(dtype), folder.LoadScheduler(schedulerClassName), controlnets);
+        return Load(folder, dtype, schedulerClassName, (u, v, s) => new StableDiffusionControlNetPipeline(u, v, s, controlnets));
     }
 
     /// <summary>Generates images from prompt embeddings under the ControlNets.</summary>

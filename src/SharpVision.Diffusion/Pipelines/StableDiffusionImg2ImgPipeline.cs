@@ -17,11 +17,8 @@ public sealed class StableDiffusionImg2ImgPipeline(UNet2DConditionModel unet, Au
     : StableDiffusionPipelineBase(unet, vae, scheduler)
 {
     /// <inheritdoc cref="StableDiffusionPipeline.FromPretrained"/>
-    public static StableDiffusionImg2ImgPipeline FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, string? schedulerClassName = null)
-    {
-        var folder = DiffusersPipelineFolder.Open(directory);
-        return new StableDiffusionImg2ImgPipeline(folder.LoadUNet(dtype), folder.LoadVae(dtype), folder.LoadScheduler(schedulerClassName));
-    }
+    public static StableDiffusionImg2ImgPipeline FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, string? schedulerClassName = null) =>
+        Load(DiffusersPipelineFolder.Open(directory), dtype, schedulerClassName, (u, v, s) => new StableDiffusionImg2ImgPipeline(u, v, s));
 
     /// <summary>Transforms <paramref name="image"/> under the prompt embeddings.</summary>
     /// <param name="promptEmbeds">(B, M, cross_attention_dim).</param>

@@ -22,11 +22,8 @@ public sealed class StableDiffusionPipeline(UNet2DConditionModel unet, Autoencod
     /// <param name="schedulerClassName">Another scheduler class on the folder's noise schedule; null for the folder's own.</param>
     /// <exception cref="FileNotFoundException">model_index.json or a component file is missing (the message names it).</exception>
     /// <exception cref="DirectoryNotFoundException">A component folder is missing (the message names it).</exception>
-    public static StableDiffusionPipeline FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, string? schedulerClassName = null)
-    {
-        var folder = DiffusersPipelineFolder.Open(directory);
-        return new StableDiffusionPipeline(folder.LoadUNet(dtype), folder.LoadVae(dtype), folder.LoadScheduler(schedulerClassName));
-    }
+    public static StableDiffusionPipeline FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, string? schedulerClassName = null) =>
+        Load(DiffusersPipelineFolder.Open(directory), dtype, schedulerClassName, (u, v, s) => new StableDiffusionPipeline(u, v, s));
 
     /// <summary>Generates images from prompt embeddings.</summary>
     /// <param name="promptEmbeds">(B, M, cross_attention_dim) the text encoder's states of B prompts.</param>

@@ -36,6 +36,13 @@ public abstract class StableDiffusionPipelineBase
             throw new ArgumentException($"the VAE has {vae.Config.LatentChannels} latent channels but the UNet takes {unet.Config.InChannels}", nameof(vae));
     }
 
+    /// <summary>unet/, vae/ and scheduler/ of a diffusers pipeline folder, handed to <paramref name="create"/>.</summary>
+    /// <exception cref="FileNotFoundException">model_index.json or a component file is missing (the message names it).</exception>
+    /// <exception cref="DirectoryNotFoundException">A component folder is missing (the message names it).</exception>
+    protected static TPipeline Load<TPipeline>(DiffusersPipelineFolder folder, ScalarType dtype, string? schedulerClassName,
+        Func<UNet2DConditionModel, AutoencoderKL, IDiffusionScheduler, TPipeline> create) =>
+        create(folder.LoadUNet(dtype), folder.LoadVae(dtype), folder.LoadScheduler(schedulerClassName));
+
     /// <summary>Checks the common options and sets the scheduler's eta where its step takes one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Steps or images per prompt below 1, or a negative eta.</exception>
     protected void Begin(DiffusionCallOptions options)
