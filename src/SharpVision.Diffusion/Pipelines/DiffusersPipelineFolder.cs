@@ -132,15 +132,27 @@ public sealed class DiffusersPipelineFolder
     public IDiffusionScheduler LoadScheduler(string? className = null, string component = "scheduler") =>
         SchedulerFactory.FromConfigFile(ComponentPath(component), className);
 
-    /// <summary>The scheduler class the folder's scheduler_config.json names (to check it is known before loading).</summary>
-    /// <exception cref="FileNotFoundException">No scheduler_config.json.</exception>
+    /// <summary>
+    /// The scheduler class of the pipeline: model_index.json's entry for <paramref name="component"/>, else the
+    /// <c>_class_name</c> of its scheduler_config.json (to check the class is known before loading it).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Not in model_index.json and no scheduler_config.json.</exception>
+    /// <exception cref="InvalidDataException">Neither names a class.</exception>
     public string SchedulerClassName(string component = "scheduler")
     {
+        if (Components.TryGetValue(component, out var entry) && entry.ClassName is { } listed) return listed;
         var path = Path.Combine(ComponentPath(component), SchedulerConfigJson.FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"scheduler config not found: {path}", path);
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String
-            ? c.GetString()!
-            : throw new InvalidDataException($"{path}: no _class_name");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String)
+                return c.GetString()!;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        throw new InvalidDataException($"{path}: no _class_name");
     }
 }
