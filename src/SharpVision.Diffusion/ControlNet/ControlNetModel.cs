@@ -196,17 +196,10 @@ public sealed class ControlNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor, 
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">The config is not a ControlNetModel config.</exception>
     /// <exception cref="SharpVision.Nn.Checkpoints.CheckpointMismatchException">The weights do not match the config.</exception>
-    public static ControlNetModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32)
-    {
-        var configPath = Pretrained.ConfigPath(directory, dtype);
-        var config = ControlNetModelConfig.FromFile(configPath);
-        Pretrained.RequireClass(config.Extra, nameof(ControlNetModel), configPath);
-        var model = new ControlNetModel(config);
-        Pretrained.LoadWeights(model, directory, dtype);
-        return model;
-    }
+    public static ControlNetModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32) =>
+        PretrainedFolder.Load(directory, dtype, nameof(ControlNetModel), ControlNetModelConfig.FromFile, c => c.Extra, c => new ControlNetModel(c));
 
     /// <summary>Writes a diffusers model folder (config.json with <c>_class_name</c> "ControlNetModel", weights as safetensors).</summary>
     public void SavePretrained(string directory) =>
-        Pretrained.Save(this, directory, e => (Config with { Extra = e }).ToJson(), Config.Extra, nameof(ControlNetModel));
+        PretrainedFolder.Save(this, directory, (Config with { Extra = PretrainedFolder.WithClassName(Config.Extra, nameof(ControlNetModel)) }).ToJson());
 }

@@ -17,7 +17,7 @@ public sealed record UNet2DControl(UNet2DControlNet Net, Tensor Condition, doubl
 /// Deterministic (or eta &gt; 0) DDIM sampling of a <see cref="UNet2DModel"/> under zero or more ControlNets, each applied
 /// only during its <see cref="ControlSchedule"/> window and with residuals summed, as diffusers' ControlNet pipelines do
 /// (<c>cond_scale = conditioning_scale · controlnet_keep[i]</c>). A ControlNet outside its window is not run at all: its
-/// residuals would be zero.
+/// residuals would be zero. Runs the shared <see cref="DenoisingLoop"/> (the scheduler's <see cref="DDIMScheduler.Eta"/> is set to eta).
 /// </summary>
 public static class ControlledDdimSampling
 {
@@ -46,28 +46,22 @@ public static class ControlledDdimSampling
             catch (ArgumentException e) { throw new ArgumentException($"controls[{k}]: {e.Message}", nameof(controls), e); }
         }
 
-        using var noGrad = torch.no_grad();
-        var steps = scheduler.Timesteps;
-        var sample = initialNoise * scheduler.InitNoiseSigma;
-        for (int i = 0; i < steps.Count; i++)
+        scheduler.Eta = eta;
+        using var scope = torch.NewDisposeScope();
+        IDiffusionScheduler contract = scheduler;
+        Tensor Predict(DenoisingStep step)
         {
-            using var scope = torch.NewDisposeScope();
-            long t = steps[i];
-            var input = scheduler.ScaleModelInput(sample, t);
-            using var tt = torch.tensor(new[] { t }, dtype: ScalarType.Int64, device: input.device);
+            using var tt = torch.tensor(new[] { (long)step.Timestep }, dtype: ScalarType.Int64, device: step.ModelInput.device);
             ControlNetOutput? residuals = null;
             foreach (var c in controls)
             {
-                if (!(c.Schedule ?? ControlSchedule.Always).IsActive(i, steps.Count)) continue;
-                var r = c.Net.Forward(input, tt, c.Condition, classLabels, c.Scale);
+                if (!(c.Schedule ?? ControlSchedule.Always).IsActive(step.Index, step.Count)) continue;
+                var r = c.Net.Forward(step.ModelInput, tt, c.Condition, classLabels, c.Scale);
                 residuals = residuals is null ? r : residuals.Add(r);
             }
-            var prediction = unet.Forward(input, tt, classLabels, residuals?.DownBlockResSamples, residuals?.MidBlockResSample);
-            var next = scheduler.Step(prediction, t, sample, eta, generator: generator).PrevSample.MoveToOuterDisposeScope();
-            sample.Dispose(); // our own tensor: x_T · σ or the previous step's result
-            sample = next;
-            progress?.Invoke(new SamplingProgress(i + 1, steps.Count, t));
+            return unet.Forward(step.ModelInput, tt, classLabels, residuals?.DownBlockResSamples, residuals?.MidBlockResSample);
         }
-        return sample;
+        var noise = initialNoise * scheduler.InitNoiseSigma;
+        return DenoisingLoop.Run(contract, noise, contract.Timesteps, Predict, generator, progress).MoveToOuterDisposeScope();
     }
 }

@@ -196,7 +196,7 @@ public sealed class UNet2DControlNet : nn.Module<Tensor, Tensor, Tensor, Control
             [ConditioningChannelsKey] = JsonSerializer.SerializeToElement(ConditioningChannels),
             [ConditioningStagesKey] = JsonSerializer.SerializeToElement(ConditioningEmbeddingOutChannels),
         };
-        Pretrained.Save(this, directory, e => (UNetConfig with { Extra = e }).ToJson(), extra, nameof(UNet2DControlNet));
+        PretrainedFolder.Save(this, directory, (UNetConfig with { Extra = PretrainedFolder.WithClassName(extra, nameof(UNet2DControlNet)) }).ToJson());
     }
 
     /// <summary>Loads a folder written by <see cref="SavePretrained"/> strictly; returns the model in eval mode.</summary>
@@ -207,7 +207,8 @@ public sealed class UNet2DControlNet : nn.Module<Tensor, Tensor, Tensor, Control
     /// <exception cref="SharpVision.Nn.Checkpoints.CheckpointMismatchException">The weights do not match the config.</exception>
     public static UNet2DControlNet FromPretrained(string directory, ScalarType dtype = ScalarType.Float32)
     {
-        var configPath = Pretrained.ConfigPath(directory, dtype);
+        PretrainedFolder.RequireFloatDtype(dtype);
+        var configPath = PretrainedFolder.ConfigPath(directory, nameof(UNet2DControlNet));
         var config = UNet2DModelConfig.FromFile(configPath);
         var extra = new Dictionary<string, JsonElement>(config.Extra ?? [], StringComparer.Ordinal);
         if (!extra.TryGetValue("_class_name", out var cls) || cls.ValueKind != JsonValueKind.String || cls.GetString() != nameof(UNet2DControlNet))
@@ -225,7 +226,7 @@ public sealed class UNet2DControlNet : nn.Module<Tensor, Tensor, Tensor, Control
         }
         extra.Remove("_class_name");
         var model = new UNet2DControlNet(config with { Extra = extra }, stages, channels);
-        Pretrained.LoadWeights(model, directory, dtype);
+        PretrainedFolder.LoadWeights(model, directory, dtype, nameof(UNet2DControlNet));
         return model;
     }
 

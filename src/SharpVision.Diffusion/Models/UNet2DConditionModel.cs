@@ -193,66 +193,10 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     /// <exception cref="FileNotFoundException">config.json or the weights are missing.</exception>
     /// <exception cref="InvalidDataException">The config is not a UNet2DConditionModel config.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not match the config.</exception>
-    public static UNet2DConditionModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32)
-    {
-        var configPath = Pretrained.ConfigPath(directory, dtype);
-        var config = UNet2DConditionModelConfig.FromFile(configPath);
-        Pretrained.RequireClass(config.Extra, nameof(UNet2DConditionModel), configPath);
-        var model = new UNet2DConditionModel(config);
-        Pretrained.LoadWeights(model, directory, dtype);
-        return model;
-    }
+    public static UNet2DConditionModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32) =>
+        PretrainedFolder.Load(directory, dtype, nameof(UNet2DConditionModel), UNet2DConditionModelConfig.FromFile, c => c.Extra, c => new UNet2DConditionModel(c));
 
     /// <summary>Writes a diffusers model folder (config.json with <c>_class_name</c>, weights as safetensors), each file atomically.</summary>
     public void SavePretrained(string directory) =>
-        Pretrained.Save(this, directory, e => (Config with { Extra = e }).ToJson(), Config.Extra, nameof(UNet2DConditionModel));
-}
-
-/// <summary>Loading and saving diffusers model folders.</summary>
-internal static class Pretrained
-{
-    internal static string ConfigPath(string directory, ScalarType dtype)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (dtype is not (ScalarType.Float32 or ScalarType.Float64))
-            throw new ArgumentException($"dtype must be Float32 or Float64; got {dtype}", nameof(dtype));
-        return Path.Combine(directory, UNet2DModel.ConfigFileName);
-    }
-
-    internal static void RequireClass(Dictionary<string, JsonElement>? extra, string className, string configPath)
-    {
-        if (extra is not null && extra.TryGetValue("_class_name", out var cls) &&
-            cls.ValueKind == JsonValueKind.String && cls.GetString() != className)
-            throw new InvalidDataException($"{configPath}: _class_name is '{cls.GetString()}', not {className}");
-    }
-
-    internal static void LoadWeights(nn.Module model, string directory, ScalarType dtype)
-    {
-        var weightsPath = Path.Combine(directory, UNet2DModel.WeightsFileName);
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"weights not found: {weightsPath}", weightsPath);
-        if (dtype != ScalarType.Float32) model.to(dtype);
-        var weights = StateDict.LoadSafetensors(weightsPath);
-        try
-        {
-            StateDict.LoadInto(model, weights, strict: true, source: weightsPath);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
-        model.eval();
-    }
-
-    internal static void Save(nn.Module model, string directory, Func<Dictionary<string, JsonElement>, string> configJson,
-        Dictionary<string, JsonElement>? extra, string className)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        var withClass = new Dictionary<string, JsonElement>(extra ?? [], StringComparer.Ordinal)
-        {
-            ["_class_name"] = JsonSerializer.SerializeToElement(className),
-        };
-        StateDict.SaveSafetensors(model.state_dict(), Path.Combine(directory, UNet2DModel.WeightsFileName));
-        AtomicFile.WriteAllText(Path.Combine(directory, UNet2DModel.ConfigFileName), configJson(withClass));
-    }
+        PretrainedFolder.Save(this, directory, (Config with { Extra = PretrainedFolder.WithClassName(Config.Extra, nameof(UNet2DConditionModel)) }).ToJson());
 }

@@ -18,7 +18,7 @@ namespace SharpVision.Diffusion.Models;
 public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 {
     /// <summary>File names of a diffusers model folder.</summary>
-    public const string ConfigFileName = "config.json", WeightsFileName = "diffusion_pytorch_model.safetensors";
+    public const string ConfigFileName = PretrainedFolder.ConfigFileName, WeightsFileName = PretrainedFolder.WeightsFileName;
 
     public readonly Conv2d conv_in;
     /// <summary><see cref="Timesteps"/>, <see cref="GaussianFourierProjection"/> or an Embedding table.</summary>
@@ -292,48 +292,13 @@ public sealed class UNet2DModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     /// <exception cref="FileNotFoundException">config.json or the weights file is missing (the message names the file).</exception>
     /// <exception cref="InvalidDataException">The config is not a UNet2DModel config or cannot be parsed.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not match the config (names the file and the keys).</exception>
-    public static UNet2DModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (dtype is not (ScalarType.Float32 or ScalarType.Float64))
-            throw new ArgumentException($"dtype must be Float32 or Float64; got {dtype}", nameof(dtype));
-        var configPath = Path.Combine(directory, ConfigFileName);
-        var config = UNet2DModelConfig.FromFile(configPath);
-        if (config.Extra is { } extra && extra.TryGetValue("_class_name", out var cls) &&
-            cls.ValueKind == JsonValueKind.String && cls.GetString() != nameof(UNet2DModel))
-            throw new InvalidDataException($"{configPath}: _class_name is '{cls.GetString()}', not {nameof(UNet2DModel)}");
-        var weightsPath = Path.Combine(directory, WeightsFileName);
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"UNet2DModel weights not found: {weightsPath}", weightsPath);
-
-        var model = new UNet2DModel(config);
-        if (dtype != ScalarType.Float32) model.to(dtype);
-        var weights = StateDict.LoadSafetensors(weightsPath);
-        try
-        {
-            StateDict.LoadInto(model, weights, strict: true, source: weightsPath);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
-        model.eval();
-        return model;
-    }
+    public static UNet2DModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32) =>
+        PretrainedFolder.Load(directory, dtype, nameof(UNet2DModel), UNet2DModelConfig.FromFile, c => c.Extra, c => new UNet2DModel(c));
 
     /// <summary>
     /// Writes a diffusers model folder (config.json with <c>_class_name</c> "UNet2DModel", and the weights as safetensors
     /// in the model's dtype), each file atomically.
     /// </summary>
-    public void SavePretrained(string directory)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        var extra = new Dictionary<string, JsonElement>(Config.Extra ?? [], StringComparer.Ordinal)
-        {
-            ["_class_name"] = JsonSerializer.SerializeToElement(nameof(UNet2DModel)),
-        };
-        var sd = state_dict();
-        StateDict.SaveSafetensors(sd, Path.Combine(directory, WeightsFileName));
-        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFileName), (Config with { Extra = extra }).ToJson());
-    }
+    public void SavePretrained(string directory) =>
+        PretrainedFolder.Save(this, directory, (Config with { Extra = PretrainedFolder.WithClassName(Config.Extra, nameof(UNet2DModel)) }).ToJson());
 }

@@ -60,23 +60,11 @@ public sealed class DDIMInversion(UNet2DModel unet, DDIMInverseScheduler inverse
         Unet.eval();
         try
         {
-            using var noGrad = torch.no_grad();
             using var outer = torch.NewDisposeScope();
             var labels = ClassifierFreeGuidance.Labels(Unet, classLabels, images.dim() > 0 ? images.shape[0] : 0);
-            var sample = images.to(Unet.Dtype).alias();
-            var timesteps = InverseScheduler.Timesteps;
-            for (int i = 0; i < timesteps.Count; i++)
-            {
-                long t = timesteps[i];
-                using var scope = torch.NewDisposeScope();
-                var prediction = Unet.forward(InverseScheduler.ScaleModelInput(sample, t), t, labels);
-                var next = InverseScheduler.Step(prediction, t, sample).PrevSample;
-                var previous = sample;
-                sample = next.MoveToOuterDisposeScope();
-                previous.Dispose();
-                progress?.Invoke(new SamplingProgress(i + 1, timesteps.Count, t));
-            }
-            return sample.MoveToOuterDisposeScope();
+            IDiffusionScheduler contract = InverseScheduler;
+            return DenoisingLoop.Run(contract, images.to(Unet.Dtype), contract.Timesteps,
+                step => Unet.forward(step.ModelInput, (long)step.Timestep, labels), progress: progress).MoveToOuterDisposeScope();
         }
         finally
         {

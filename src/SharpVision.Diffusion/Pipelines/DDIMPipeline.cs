@@ -7,7 +7,7 @@ namespace SharpVision.Diffusion.Pipelines;
 
 /// <summary>
 /// DDIM sampling (Song et al. 2021, https://arxiv.org/abs/2010.02502) with a <see cref="UNet2DModel"/>: noise from a
-/// seeded generator, then <c>Steps</c> scheduler steps. Follows diffusers 0.40 <c>pipelines/ddim/pipeline_ddim.py</c>,
+/// seeded generator, then <c>Steps</c> scheduler steps of the shared <see cref="DenoisingLoop"/>. Follows diffusers 0.40 <c>pipelines/ddim/pipeline_ddim.py</c>,
 /// adding class labels and classifier-free guidance (<see cref="ClassifierFreeGuidance"/>).
 /// </summary>
 /// <remarks>
@@ -20,7 +20,7 @@ public sealed class DDIMPipeline(UNet2DModel unet, DDIMScheduler scheduler)
     /// <summary>The denoising model.</summary>
     public UNet2DModel Unet { get; } = unet ?? throw new ArgumentNullException(nameof(unet));
 
-    /// <summary>The scheduler; <see cref="DDIMScheduler.SetTimesteps"/> is called by each run.</summary>
+    /// <summary>The scheduler; each run calls <see cref="DDIMScheduler.SetTimesteps"/> and sets its <see cref="DDIMScheduler.Eta"/>.</summary>
     public DDIMScheduler Scheduler { get; } = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
 
     /// <summary>Samples a batch from fresh noise.</summary>
@@ -51,27 +51,15 @@ public sealed class DDIMPipeline(UNet2DModel unet, DDIMScheduler scheduler)
         ArgumentNullException.ThrowIfNull(latents);
         Scheduler.SetTimesteps(steps);
         if (eta < 0 || double.IsNaN(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, $"eta must be >= 0; got {eta}");
+        Scheduler.Eta = eta;
         bool wasTraining = Unet.training;
         Unet.eval();
         try
         {
-            using var noGrad = torch.no_grad();
-            using var outer = torch.NewDisposeScope();
-            var sample = latents.alias();
-            var timesteps = Scheduler.Timesteps;
-            for (int i = 0; i < timesteps.Count; i++)
-            {
-                long t = timesteps[i];
-                using var scope = torch.NewDisposeScope();
-                var prediction = ClassifierFreeGuidance.Predict(Unet, Scheduler.ScaleModelInput(sample, t), t, classLabels, guidanceScale);
-                var next = Scheduler.Step(prediction, t, sample, eta, generator: eta > 0 ? generator : null).PrevSample;
-                // The previous sample belongs to the outer scope; free it now so only one sample is alive.
-                var previous = sample;
-                sample = next.MoveToOuterDisposeScope();
-                previous.Dispose();
-                progress?.Invoke(new SamplingProgress(i + 1, timesteps.Count, t));
-            }
-            return sample.MoveToOuterDisposeScope();
+            IDiffusionScheduler contract = Scheduler;
+            return DenoisingLoop.Run(contract, latents, contract.Timesteps,
+                step => ClassifierFreeGuidance.Predict(Unet, step.ModelInput, (long)step.Timestep, classLabels, guidanceScale),
+                eta > 0 ? generator : null, progress);
         }
         finally
         {

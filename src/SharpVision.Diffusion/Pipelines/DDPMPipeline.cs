@@ -34,23 +34,13 @@ public sealed class DDPMPipeline(UNet2DModel unet, DDPMScheduler scheduler)
         Unet.eval();
         try
         {
-            using var noGrad = torch.no_grad();
             using var outer = torch.NewDisposeScope();
             var labels = ClassifierFreeGuidance.Labels(Unet, options.ClassLabels, options.Count);
-            var sample = torch.randn(shape, dtype: Unet.Dtype, generator: generator) * Scheduler.InitNoiseSigma;
-            var timesteps = Scheduler.Timesteps;
-            for (int i = 0; i < timesteps.Count; i++)
-            {
-                long t = timesteps[i];
-                using var scope = torch.NewDisposeScope();
-                var prediction = ClassifierFreeGuidance.Predict(Unet, Scheduler.ScaleModelInput(sample, t), t, labels, options.GuidanceScale);
-                var next = Scheduler.Step(prediction, t, sample, generator: generator).PrevSample;
-                var previous = sample;
-                sample = next.MoveToOuterDisposeScope();
-                previous.Dispose();
-                progress?.Invoke(new SamplingProgress(i + 1, timesteps.Count, t));
-            }
-            return sample.MoveToOuterDisposeScope();
+            var noise = torch.randn(shape, dtype: Unet.Dtype, generator: generator) * Scheduler.InitNoiseSigma;
+            IDiffusionScheduler contract = Scheduler;
+            return DenoisingLoop.Run(contract, noise, contract.Timesteps,
+                step => ClassifierFreeGuidance.Predict(Unet, step.ModelInput, (long)step.Timestep, labels, options.GuidanceScale),
+                generator, progress).MoveToOuterDisposeScope();
         }
         finally
         {

@@ -10,7 +10,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// Follows diffusers 0.40 <c>schedulers/scheduling_ddim_inverse.py</c> (DDIMInverseScheduler), with the step's
 /// starting timestep taken from the schedule (see <see cref="Step"/>) and <c>linspace</c> spacing supported.
 /// </summary>
-public sealed class DDIMInverseScheduler
+public sealed class DDIMInverseScheduler : IDiffusionScheduler
 {
     readonly float[] betas;
     readonly float[] alphasCumprod;
@@ -178,5 +178,20 @@ public sealed class DDIMInverseScheduler
     {
         if (NumInferenceSteps is null)
             throw new InvalidOperationException("DDIMInverseScheduler: call SetTimesteps(numInferenceSteps) before stepping");
+    }
+
+    // IDiffusionScheduler, for loops written against the contract: its double timesteps are this scheduler's integer
+    // ones, and the step index plays no part (each step is keyed by its timestep), so SetBeginIndex has nothing to do.
+    SchedulerConfig IDiffusionScheduler.Config => Config;
+    int IDiffusionScheduler.Order => 1;
+    double IDiffusionScheduler.InitNoiseSigma => 1.0;
+    IReadOnlyList<double> IDiffusionScheduler.Timesteps => NoiseSchedule.AsDoubles(timesteps);
+    void IDiffusionScheduler.SetBeginIndex(int beginIndex) => ArgumentOutOfRangeException.ThrowIfNegative(beginIndex);
+    Tensor IDiffusionScheduler.ScaleModelInput(Tensor sample, double timestep) => sample;
+
+    SchedulerOutput IDiffusionScheduler.Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise, Generator? generator)
+    {
+        var output = Step(modelOutput, NoiseSchedule.IntegerTimestep(timestep, nameof(timestep)), sample);
+        return new SchedulerOutput(output.PrevSample, output.PredOriginalSample);
     }
 }

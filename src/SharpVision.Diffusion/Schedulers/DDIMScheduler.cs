@@ -15,7 +15,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// <c>x = Step(unet(x, t), t, x).PrevSample</c>. The scheduler keeps no tensors between calls; it owns none
 /// that a caller's dispose scope could free.
 /// </remarks>
-public sealed class DDIMScheduler
+public sealed class DDIMScheduler : IDiffusionScheduler
 {
     readonly float[] betas;
     readonly float[] alphasCumprod;
@@ -29,6 +29,18 @@ public sealed class DDIMScheduler
 
     /// <summary>The inference steps set by <see cref="SetTimesteps"/>; null before.</summary>
     public int? NumInferenceSteps { get; private set; }
+
+    /// <summary>
+    /// eta of the steps a contract loop (<see cref="IDiffusionScheduler.Step"/>) runs, as diffusers pipelines pass
+    /// <c>eta</c> to DDIM's step: 0 (default) is deterministic DDIM. <see cref="Step"/> takes its own eta argument.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative or NaN.</exception>
+    public double Eta
+    {
+        get => eta;
+        set => eta = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"eta must be >= 0; got {value}");
+    }
+    double eta;
 
     /// <summary>Standard deviation of the initial noise: 1 for DDIM.</summary>
     public double InitNoiseSigma => 1.0;
@@ -230,5 +242,19 @@ public sealed class DDIMScheduler
     {
         if (NumInferenceSteps is null)
             throw new InvalidOperationException("DDIMScheduler: call SetTimesteps(numInferenceSteps) before stepping");
+    }
+
+    // IDiffusionScheduler, for loops written against the contract: its double timesteps are this scheduler's integer
+    // ones, and the step index plays no part (each step is keyed by its timestep), so SetBeginIndex has nothing to do.
+    SchedulerConfig IDiffusionScheduler.Config => Config;
+    int IDiffusionScheduler.Order => 1;
+    IReadOnlyList<double> IDiffusionScheduler.Timesteps => NoiseSchedule.AsDoubles(timesteps);
+    void IDiffusionScheduler.SetBeginIndex(int beginIndex) => ArgumentOutOfRangeException.ThrowIfNegative(beginIndex);
+    Tensor IDiffusionScheduler.ScaleModelInput(Tensor sample, double timestep) => sample;
+
+    SchedulerOutput IDiffusionScheduler.Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise, Generator? generator)
+    {
+        var output = Step(modelOutput, NoiseSchedule.IntegerTimestep(timestep, nameof(timestep)), sample, Eta, varianceNoise: noise, generator: noise is null ? generator : null);
+        return new SchedulerOutput(output.PrevSample, output.PredOriginalSample);
     }
 }

@@ -10,7 +10,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// training timesteps or a subset (<see cref="SetTimesteps(int)"/>).
 /// Follows diffusers 0.40 <c>schedulers/scheduling_ddpm.py</c> (DDPMScheduler).
 /// </summary>
-public sealed class DDPMScheduler
+public sealed class DDPMScheduler : IDiffusionScheduler
 {
     readonly float[] betas;
     readonly float[] alphasCumprod;
@@ -223,4 +223,18 @@ public sealed class DDPMScheduler
     /// <param name="timesteps">(B) or (1) integer timesteps in 0..T-1.</param>
     public Tensor GetVelocity(Tensor sample, Tensor noise, Tensor timesteps) =>
         NoiseSchedule.GetVelocity(alphasCumprod, sample, noise, timesteps);
+
+    // IDiffusionScheduler, for loops written against the contract: its double timesteps are this scheduler's integer
+    // ones, and the step index plays no part (each step is keyed by its timestep), so SetBeginIndex has nothing to do.
+    SchedulerConfig IDiffusionScheduler.Config => Config;
+    int IDiffusionScheduler.Order => 1;
+    IReadOnlyList<double> IDiffusionScheduler.Timesteps => NoiseSchedule.AsDoubles(timesteps);
+    void IDiffusionScheduler.SetBeginIndex(int beginIndex) => ArgumentOutOfRangeException.ThrowIfNegative(beginIndex);
+    Tensor IDiffusionScheduler.ScaleModelInput(Tensor sample, double timestep) => sample;
+
+    SchedulerOutput IDiffusionScheduler.Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise, Generator? generator)
+    {
+        var output = Step(modelOutput, NoiseSchedule.IntegerTimestep(timestep, nameof(timestep)), sample, noise, noise is null ? generator : null);
+        return new SchedulerOutput(output.PrevSample, output.PredOriginalSample);
+    }
 }

@@ -1,26 +1,16 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
-/// diffusers' DDPMScheduler config (scheduler_config.json), every field with the reference's default.
-/// Keys diffusers may add later are kept in <see cref="ExtensionData"/> and written back.
+/// diffusers' DDPMScheduler config (scheduler_config.json), every field with the reference's default;
+/// the fields every scheduler shares are in <see cref="SchedulerConfig"/>.
 /// </summary>
-public sealed record DDPMSchedulerConfig
+public sealed record DDPMSchedulerConfig : SchedulerConfig
 {
-    /// <summary><c>_class_name</c>: the diffusers class the file is for.</summary>
-    [JsonPropertyName("_class_name")] public string ClassName { get; init; } = "DDPMScheduler";
-    /// <summary><c>_diffusers_version</c> of the writer, kept as read; omitted when null.</summary>
-    [JsonPropertyName("_diffusers_version"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? DiffusersVersion { get; init; }
-    /// <summary>T, the number of diffusion steps the model was trained with.</summary>
-    [JsonPropertyName("num_train_timesteps")] public int NumTrainTimesteps { get; init; } = 1000;
-    [JsonPropertyName("beta_start")] public double BetaStart { get; init; } = 0.0001;
-    [JsonPropertyName("beta_end")] public double BetaEnd { get; init; } = 0.02;
-    [JsonPropertyName("beta_schedule")] public BetaSchedule BetaSchedule { get; init; } = BetaSchedule.Linear;
-    /// <summary>Explicit betas (T values), overriding beta_start/beta_end/beta_schedule.</summary>
-    [JsonPropertyName("trained_betas")] public double[]? TrainedBetas { get; init; }
+    /// <summary>A config with the reference's defaults.</summary>
+    public DDPMSchedulerConfig() => ClassName = "DDPMScheduler";
+
     /// <summary>The reverse step's variance: fixed_small (posterior variance) or fixed_large (beta_t), or learned by the model.</summary>
     [JsonPropertyName("variance_type")] public DDPMVarianceType VarianceType { get; init; } = DDPMVarianceType.FixedSmall;
     /// <summary>Clip predicted x_0 to [-clip_sample_range, clip_sample_range] (ignored when thresholding).</summary>
@@ -28,7 +18,6 @@ public sealed record DDPMSchedulerConfig
     [JsonPropertyName("clip_sample_range")] public double ClipSampleRange { get; init; } = 1.0;
     /// <summary>Added to the <c>leading</c> timesteps (Stable Diffusion uses 1).</summary>
     [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
-    [JsonPropertyName("prediction_type")] public PredictionType PredictionType { get; init; } = PredictionType.Epsilon;
     /// <summary>Dynamic thresholding of predicted x_0 (Imagen); replaces clipping when on.</summary>
     [JsonPropertyName("thresholding")] public bool Thresholding { get; init; }
     [JsonPropertyName("dynamic_thresholding_ratio")] public double DynamicThresholdingRatio { get; init; } = 0.995;
@@ -37,21 +26,12 @@ public sealed record DDPMSchedulerConfig
     /// <summary>Rescale betas to zero terminal SNR (Lin et al. 2023).</summary>
     [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
 
-    /// <summary>Keys this version does not know, written back unchanged.</summary>
-    [JsonExtensionData] public Dictionary<string, JsonElement>? ExtensionData { get; init; }
-
     /// <summary>Reads a scheduler_config.json text.</summary>
     /// <exception cref="ArgumentException">beta_schedule, prediction_type or timestep_spacing is unknown; the message lists the allowed values.</exception>
     /// <exception cref="InvalidDataException">Malformed JSON.</exception>
     public static DDPMSchedulerConfig FromJson(string json) => SchedulerConfigJson.FromJson<DDPMSchedulerConfig>(json);
 
-    /// <summary>The config as diffusers writes it: keys sorted, two-space indent.</summary>
-    public string ToJson() => SchedulerConfigJson.ToJson(this);
-
     /// <summary>Reads a scheduler_config.json file, or the one in a folder (diffusers' <c>scheduler/</c>).</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     public static DDPMSchedulerConfig Load(string path) => SchedulerConfigJson.Load<DDPMSchedulerConfig>(path);
-
-    /// <summary>Writes the config atomically.</summary>
-    public void Save(string path) => SchedulerConfigJson.Save(this, path);
 }

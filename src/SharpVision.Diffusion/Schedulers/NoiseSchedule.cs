@@ -175,6 +175,16 @@ internal static class NoiseSchedule
     static string Preview(IReadOnlyList<long> schedule) =>
         schedule.Count <= 12 ? string.Join(", ", schedule) : string.Join(", ", schedule.Take(6)) + ", ..., " + string.Join(", ", schedule.Skip(schedule.Count - 3));
 
+    /// <summary>A contract timestep (<see cref="IDiffusionScheduler"/> passes doubles) as the integer one a discrete scheduler keys on.</summary>
+    /// <exception cref="ArgumentException">The value is not a whole number.</exception>
+    public static long IntegerTimestep(double timestep, string paramName) =>
+        timestep == Math.Floor(timestep) && !double.IsInfinity(timestep)
+            ? (long)timestep
+            : throw new ArgumentException($"{paramName} must be a whole training timestep; got {timestep}", paramName);
+
+    /// <summary>The integer schedule as the contract's doubles.</summary>
+    public static IReadOnlyList<double> AsDoubles(IReadOnlyList<long> timesteps) => timesteps.Select(t => (double)t).ToArray();
+
     /// <summary>Throws unless 0 &lt;= t &lt; T.</summary>
     public static void RequireTrainTimestep(long timestep, int numTrainTimesteps, string paramName)
     {

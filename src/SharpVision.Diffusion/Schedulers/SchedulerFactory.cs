@@ -17,6 +17,9 @@ public static class SchedulerFactory
     {
         ["LCMScheduler"] = new(typeof(LCMSchedulerConfig), c => new LCMScheduler((LCMSchedulerConfig)c)),
         ["PNDMScheduler"] = new(typeof(PNDMSchedulerConfig), c => new PNDMScheduler((PNDMSchedulerConfig)c)),
+        ["DDIMScheduler"] = new(typeof(DDIMSchedulerConfig), c => new DDIMScheduler((DDIMSchedulerConfig)c)),
+        ["DDIMInverseScheduler"] = new(typeof(DDIMInverseSchedulerConfig), c => new DDIMInverseScheduler((DDIMInverseSchedulerConfig)c)),
+        ["DDPMScheduler"] = new(typeof(DDPMSchedulerConfig), c => new DDPMScheduler((DDPMSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>

@@ -39,6 +39,12 @@ public sealed class ParityTests
                 handler!.Run(c, p);
             }
         }
+        catch (SkipException)
+        {
+            // a handler may skip a case it cannot run yet (e.g. a scheduler class not registered)
+            ParitySummary.Record(ParityOutcome.Skipped);
+            throw;
+        }
         catch
         {
             ParitySummary.Record(ParityOutcome.Failed);

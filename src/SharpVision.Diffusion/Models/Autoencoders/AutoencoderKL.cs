@@ -98,24 +98,8 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
     /// <exception cref="FileNotFoundException">config.json or the weights file is missing (the message names the file).</exception>
     /// <exception cref="InvalidDataException">The config is not an AutoencoderKL config or cannot be parsed.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not match the config.</exception>
-    public static AutoencoderKL FromPretrained(string directory, ScalarType dtype = ScalarType.Float32)
-    {
-        PretrainedFolder.RequireFloatDtype(dtype);
-        var configPath = PretrainedFolder.ConfigPath(directory, nameof(AutoencoderKL));
-        var config = AutoencoderKLConfig.FromFile(configPath);
-        PretrainedFolder.RequireClass(config.Extra, nameof(AutoencoderKL), configPath);
-        var model = new AutoencoderKL(config);
-        try
-        {
-            PretrainedFolder.LoadWeights(model, directory, dtype, nameof(AutoencoderKL));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
-    }
+    public static AutoencoderKL FromPretrained(string directory, ScalarType dtype = ScalarType.Float32) =>
+        PretrainedFolder.Load(directory, dtype, nameof(AutoencoderKL), AutoencoderKLConfig.FromFile, c => c.Extra, c => new AutoencoderKL(c));
 
     /// <summary>Writes a diffusers model folder (config.json with <c>_class_name</c> "AutoencoderKL", safetensors weights), atomically.</summary>
     public void SavePretrained(string directory) =>

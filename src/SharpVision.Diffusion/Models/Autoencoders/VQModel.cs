@@ -144,24 +144,8 @@ public sealed class VQModel : nn.Module<Tensor, DecoderOutput>
     /// <exception cref="InvalidDataException">The config is not a VQModel config or cannot be parsed.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not match the config (names the file and the keys).</exception>
     public static VQModel FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, VectorQuantizerOptions? quantizer = null,
-        Generator? generator = null)
-    {
-        PretrainedFolder.RequireFloatDtype(dtype);
-        var configPath = PretrainedFolder.ConfigPath(directory, nameof(VQModel));
-        var config = VQModelConfig.FromFile(configPath);
-        PretrainedFolder.RequireClass(config.Extra, nameof(VQModel), configPath);
-        var model = new VQModel(config, quantizer, generator);
-        try
-        {
-            PretrainedFolder.LoadWeights(model, directory, dtype, nameof(VQModel));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
-    }
+        Generator? generator = null) =>
+        PretrainedFolder.Load(directory, dtype, nameof(VQModel), VQModelConfig.FromFile, c => c.Extra, c => new VQModel(c, quantizer, generator));
 
     /// <summary>
     /// Writes a diffusers model folder: config.json with <c>_class_name</c> "VQModel" and the weights as safetensors in

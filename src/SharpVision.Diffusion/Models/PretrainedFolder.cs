@@ -3,18 +3,50 @@ using SharpVision.Nn.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpVision.Diffusion.Models.Autoencoders;
+namespace SharpVision.Diffusion.Models;
 
-/// <summary>The parts of diffusers' <c>from_pretrained</c> / <c>save_pretrained</c> folder handling the autoencoders share.</summary>
+/// <summary>
+/// The one loader and writer of diffusers model folders (<c>from_pretrained</c> / <c>save_pretrained</c>: config.json and
+/// diffusion_pytorch_model.safetensors) every model uses; <see cref="SharpVision.Diffusion.Pipelines.DiffusersPipelineFolder"/>
+/// loads a pipeline's component folders through the models' <c>FromPretrained</c>, so through it.
+/// </summary>
 internal static class PretrainedFolder
 {
     internal const string ConfigFileName = "config.json", WeightsFileName = "diffusion_pytorch_model.safetensors";
 
-    /// <exception cref="ArgumentException">dtype is not Float32 or Float64.</exception>
+    /// <exception cref="ArgumentException">dtype is not Float32, Float64, BFloat16 or Float16.</exception>
     internal static void RequireFloatDtype(ScalarType dtype)
     {
-        if (dtype is not (ScalarType.Float32 or ScalarType.Float64))
-            throw new ArgumentException($"dtype must be Float32 or Float64; got {dtype}", nameof(dtype));
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentException($"dtype must be Float32, Float64, BFloat16 or Float16; got {dtype}", nameof(dtype));
+    }
+
+    /// <summary>
+    /// Loads a model folder: reads config.json with <paramref name="readConfig"/>, rejects another <c>_class_name</c>,
+    /// builds the model, converts it to <paramref name="dtype"/> and loads the weights strictly; eval mode.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unsupported dtype.</exception>
+    /// <exception cref="FileNotFoundException">config.json or the weights file is missing (the message names the file).</exception>
+    /// <exception cref="InvalidDataException">The config names another class or cannot be parsed.</exception>
+    /// <exception cref="CheckpointMismatchException">Keys or shapes differ from the model's.</exception>
+    internal static TModel Load<TConfig, TModel>(string directory, ScalarType dtype, string className, Func<string, TConfig> readConfig,
+        Func<TConfig, IReadOnlyDictionary<string, JsonElement>?> extraOf, Func<TConfig, TModel> build) where TModel : nn.Module
+    {
+        RequireFloatDtype(dtype);
+        var configPath = ConfigPath(directory, className);
+        var config = readConfig(configPath);
+        RequireClass(extraOf(config), className, configPath);
+        var model = build(config);
+        try
+        {
+            LoadWeights(model, directory, dtype, className);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return model;
     }
 
     /// <summary>Path of config.json, checked to exist.</summary>
