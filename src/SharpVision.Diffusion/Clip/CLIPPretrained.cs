@@ -1,4 +1,4 @@
-using SharpVision.Diffusion.Models.Autoencoders;
+using SharpVision.Diffusion.Models;
 using SharpVision.Nn.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
