@@ -15,6 +15,7 @@ public static class SchedulerFactory
     // One line per scheduler class: its config record and constructor.
     static readonly Dictionary<string, Entry> Known = new(StringComparer.Ordinal)
     {
+        ["EulerDiscreteScheduler"] = new(typeof(EulerDiscreteSchedulerConfig), c => new EulerDiscreteScheduler((EulerDiscreteSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>
