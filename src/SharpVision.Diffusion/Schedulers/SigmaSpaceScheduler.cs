@@ -123,23 +123,30 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
     }
 
     /// <summary>
-    /// diffusers' <c>index_for_timestep</c>: the entry of the schedule equal to <paramref name="timestep"/>; where it
-    /// occurs twice (the interleaved schedules), the second, so that a loop started mid-schedule does not skip a sigma.
+    /// diffusers' <c>index_for_timestep</c>: the entry of the schedule equal to <paramref name="timestep"/> (in
+    /// float32); where it occurs twice (the interleaved schedules), the second, so that a loop started mid-schedule
+    /// does not skip a sigma.
     /// </summary>
-    /// <exception cref="ArgumentException">The timestep is not in the schedule.</exception>
+    /// <remarks>
+    /// One deliberate difference: where no entry is equal, the nearest one within a relative 1e-6 (a few float32
+    /// ulps) is taken, where diffusers raises. Fractional timesteps (Karras, KDPM2 midpoints) computed by another
+    /// implementation, or read back from text, can differ from these in the last bits.
+    /// </remarks>
+    /// <exception cref="ArgumentException">No entry of the schedule is within that tolerance.</exception>
     public int IndexForTimestep(double timestep)
     {
         float t = (float)timestep;
-        int first = -1;
+        int first = -1, nearest = -1;
         for (int i = 0; i < timesteps.Length; i++)
         {
+            if (nearest < 0 || Math.Abs(timesteps[i] - timestep) < Math.Abs(timesteps[nearest] - timestep)) nearest = i;
             if ((float)timesteps[i] != t) continue;
             if (first >= 0) return i;
             first = i;
         }
-        if (first < 0)
-            throw new ArgumentException($"timestep {timestep} is not in the schedule ({Preview(timesteps)}); pass an entry of Timesteps", nameof(timestep));
-        return first;
+        if (first >= 0) return first;
+        if (nearest >= 0 && Math.Abs(timesteps[nearest] - timestep) <= 1e-6 * Math.Max(1.0, Math.Abs(timestep))) return nearest;
+        throw new ArgumentException($"timestep {timestep} is not in the schedule ({Preview(timesteps)}); pass an entry of Timesteps", nameof(timestep));
     }
 
     /// <summary>Installs a new schedule (float32 sigmas, float32-valued timesteps) and resets the step and begin index.</summary>
@@ -225,6 +232,42 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
         for (int i = 1; i < levels.Count; i++) { result.Add(levels[i]); result.Add(levels[i]); }
         result.Add(levels[^1]);
         return result.ToArray();
+    }
+
+    /// <summary>
+    /// The inference levels of an <paramref name="n"/>-step loop: timesteps by timestep_spacing, their sigmas
+    /// interpolated from the training ones (or respaced, the timesteps recomputed), as float32 with a final 0 appended
+    /// (N + 1 sigmas, N timesteps).
+    /// </summary>
+    /// <param name="kdpm2Timesteps">diffusers' KDPM2 convention: respaced timesteps stay float64 (Karras ones rounded); otherwise all are float32.</param>
+    private protected (float[] Sigmas, double[] Timesteps) InferenceLevels(int n, int stepsOffset, SigmaSpacing sigmaSpacing, bool kdpm2Timesteps = false)
+    {
+        var steps = SigmaSchedule.InferenceTimesteps(spacing, alphasCumprod.Length, n, stepsOffset);
+        var (levels, timesteps) = SigmaSchedule.ForTimesteps(trainingSigmas, steps, sigmaSpacing);
+        timesteps = (kdpm2Timesteps ? sigmaSpacing : SigmaSpacing.Interpolated) switch
+        {
+            SigmaSpacing.Interpolated => timesteps.Select(t => (double)(float)t).ToArray(),
+            SigmaSpacing.Karras => timesteps.Select(t => Math.Round(t, MidpointRounding.ToEven)).ToArray(),
+            _ => timesteps,
+        };
+        return (levels.Select(s => (float)s).Append(0f).ToArray(), timesteps);
+    }
+
+    /// <summary>The fractional timesteps of midpoint levels, by <see cref="SigmaSchedule.SigmaToTFloat32"/> (the KDPM2 schedulers compute them on float32 tensors).</summary>
+    private protected double[] MidpointTimesteps(float[] levels)
+    {
+        var logSigmas = SigmaSchedule.Log(trainingSigmas);
+        return levels.Select(s => (double)SigmaSchedule.SigmaToTFloat32(s, logSigmas)).ToArray();
+    }
+
+    /// <summary>
+    /// exp(lerp(log a, log b, 1/2)) elementwise, the geometric midpoint sqrt(a b) of two noise levels as the KDPM2
+    /// schedulers compute it: with torch's float32 log, lerp and exp (a zero level gives 0 or NaN, as there).
+    /// </summary>
+    private protected static float[] LogMidpoints(float[] a, float[] b)
+    {
+        using var scope = torch.NewDisposeScope();
+        return torch.tensor(a).log().lerp(torch.tensor(b).log(), 0.5).exp().data<float>().ToArray();
     }
 
     /// <summary>Releases a tensor kept between steps and returns null, for <c>stored = Release(stored)</c>.</summary>
