@@ -24,7 +24,7 @@ public sealed class EulerAncestralDiscreteScheduler : SigmaSpaceScheduler
     /// <exception cref="ArgumentException">An option value is not defined, prediction_type is sample, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public EulerAncestralDiscreteScheduler(EulerAncestralDiscreteSchedulerConfig? config = null)
-        : base((config ??= new()).TimestepSpacing, TrainingAlphasCumprod(config, config.RescaleBetasZeroSnr))
+        : base((config ??= new()).TimestepSpacing, config.StepsOffset, TrainingAlphasCumprod(config, config.RescaleBetasZeroSnr))
     {
         Config = config;
         RejectSamplePrediction(config);
@@ -37,10 +37,9 @@ public sealed class EulerAncestralDiscreteScheduler : SigmaSpaceScheduler
     public static EulerAncestralDiscreteScheduler FromConfigFile(string path) => new(SchedulerConfigJson.Load<EulerAncestralDiscreteSchedulerConfig>(path));
 
     /// <summary>Picks the inference timesteps by <c>timestep_spacing</c>, their sigmas interpolated from the training ones, and a final 0.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public override void SetTimesteps(int numInferenceSteps)
+    private protected override void BuildSchedule(int n, int? numInferenceSteps)
     {
-        var (sigmas, timesteps) = InferenceLevels(numInferenceSteps, Config.StepsOffset, SigmaSpacing.Interpolated);
+        var (sigmas, timesteps) = InferenceLevels(n);
         SetSchedule(sigmas, timesteps, numInferenceSteps);
     }
 
@@ -54,7 +53,7 @@ public sealed class EulerAncestralDiscreteScheduler : SigmaSpaceScheduler
     /// <param name="sample">(B, C, H, W) x at sigma_i.</param>
     /// <param name="noise">(B, C, H, W) the standard normal z; drawn when null.</param>
     /// <param name="generator">Source of drawn noise when <paramref name="noise"/> is null.</param>
-    /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the schedule is done.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SigmaSpaceScheduler.SetTimesteps"/> has not been called, or the schedule is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ, both noise and generator given, or the first timestep is not in the schedule.</exception>
     public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {

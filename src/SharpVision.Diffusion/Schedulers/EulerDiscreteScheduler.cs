@@ -10,13 +10,15 @@ namespace SharpVision.Diffusion.Schedulers;
 /// </summary>
 /// <remarks>
 /// Loop: <c>SetTimesteps(n)</c>, x = noise * <see cref="SigmaSpaceScheduler.InitNoiseSigma"/>, then for each t:
-/// <c>x = Step(unet(ScaleModelInput(x, t), t), t, x).PrevSample</c>. One deliberate difference: a float64 sample
-/// stays float64 (diffusers casts every sample to float32); float16/bfloat16 are computed in float32 as in diffusers.
+/// <c>x = Step(unet(ScaleModelInput(x, t), t), t, x).PrevSample</c>. <see cref="SigmaSpaceScheduler.SetTimesteps"/>
+/// picks the timesteps by <c>timestep_spacing</c>, their sigmas by <c>interpolation_type</c> (then respaced when a
+/// use_*_sigmas flag asks) and appends the final sigma (<c>final_sigmas_type</c>). With <c>log_linear</c> diffusers makes
+/// N + 1 log-spaced levels before the final one, so <see cref="SigmaSpaceScheduler.Sigmas"/> has N + 2 entries (the
+/// loop uses the first N + 1); reproduced as is. One deliberate difference: a float64 sample stays float64 (diffusers
+/// casts every sample to float32); float16/bfloat16 are computed in float32 as in diffusers.
 /// </remarks>
 public sealed class EulerDiscreteScheduler : SigmaSpaceScheduler
 {
-    readonly SigmaSpacing sigmaSpacing;
-
     /// <summary>The configuration this scheduler was built from.</summary>
     public override EulerDiscreteSchedulerConfig Config { get; }
 
@@ -26,13 +28,12 @@ public sealed class EulerDiscreteScheduler : SigmaSpaceScheduler
     /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive, or sigma_min/sigma_max not positive.</exception>
     public EulerDiscreteScheduler(EulerDiscreteSchedulerConfig? config = null)
-        : base((config ??= new()).TimestepSpacing, TrainingAlphasCumprod(config, config.RescaleBetasZeroSnr))
+        : base(config ??= new(), TrainingAlphasCumprod(config, config.RescaleBetasZeroSnr))
     {
         Config = config;
         SchedulerOptions.RequireDefined(config.InterpolationType);
         SchedulerOptions.RequireDefined(config.TimestepType);
         SchedulerOptions.RequireDefined(config.FinalSigmasType);
-        sigmaSpacing = SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas);
         if (config.SigmaMin is { } lo) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(lo, "sigma_min");
         if (config.SigmaMax is { } hi) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hi, "sigma_max");
 
@@ -47,23 +48,15 @@ public sealed class EulerDiscreteScheduler : SigmaSpaceScheduler
 
     bool ContinuousTimesteps => Config.TimestepType == TimestepType.Continuous && Config.PredictionType == PredictionType.VPrediction;
 
-    /// <summary>
-    /// Picks the inference timesteps by <c>timestep_spacing</c>, their sigmas by <c>interpolation_type</c> (then
-    /// respaced when a use_*_sigmas flag asks), and appends the final sigma.
-    /// </summary>
-    /// <remarks>
-    /// With <c>log_linear</c> diffusers makes N + 1 log-spaced levels before the final one, so <see cref="SigmaSpaceScheduler.Sigmas"/>
-    /// has N + 2 entries (the loop uses the first N + 1); reproduced as is.
-    /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public override void SetTimesteps(int numInferenceSteps)
+    /// <summary>Timesteps by <c>timestep_spacing</c>, their sigmas by <c>interpolation_type</c> (then respaced when a use_*_sigmas flag asks), and the final sigma.</summary>
+    private protected override void BuildSchedule(int n, int? numInferenceSteps)
     {
-        var steps = SigmaSchedule.InferenceTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
+        var steps = SigmaSchedule.InferenceTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, n, Config.StepsOffset);
         double[] timesteps = steps.Select(t => (double)t).ToArray();
         double[] levels = Config.InterpolationType == InterpolationType.Linear
             ? SigmaSchedule.AtTimesteps(trainingSigmas, timesteps)
-            : LogLinearLevels(numInferenceSteps);
-        (levels, timesteps) = SigmaSchedule.Respace(levels, timesteps, trainingSigmas, sigmaSpacing, numInferenceSteps, Config.SigmaMin, Config.SigmaMax);
+            : LogLinearLevels(n);
+        (levels, timesteps) = SigmaSchedule.Respace(levels, timesteps, trainingSigmas, sigmaSpacing, n, Config.SigmaMin, Config.SigmaMax);
 
         float last = Config.FinalSigmasType == FinalSigmasType.SigmaMin ? trainingSigmas[0] : 0f;
         var sigmas = levels.Select(s => (float)s).Append(last).ToArray();
@@ -111,7 +104,7 @@ public sealed class EulerDiscreteScheduler : SigmaSpaceScheduler
     /// <param name="sNoise">S_noise: scale of the churn noise.</param>
     /// <param name="noise">(B, C, H, W) the churn noise (used only when gamma &gt; 0); drawn when null.</param>
     /// <param name="generator">Source of drawn noise when <paramref name="noise"/> is null.</param>
-    /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the schedule is done.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SigmaSpaceScheduler.SetTimesteps"/> has not been called, or the schedule is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ, both noise and generator given, or the first timestep is not in the schedule.</exception>
     public SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, double sChurn, double sTmin = 0.0,
         double sTmax = double.PositiveInfinity, double sNoise = 1.0, Tensor? noise = null, Generator? generator = null)

@@ -4,29 +4,20 @@ namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
 /// diffusers' EulerDiscreteScheduler config (scheduler_config.json): every field of its constructor with the
-/// reference's default; the shared fields (beta schedule, prediction type) come from <see cref="SchedulerConfig"/>.
+/// reference's default; the shared ones (beta schedule, prediction type, timestep spacing, sigma respacing) come from <see cref="SigmaSchedulerConfig"/>.
 /// </summary>
-public sealed record EulerDiscreteSchedulerConfig : SchedulerConfig
+public sealed record EulerDiscreteSchedulerConfig : SigmaSchedulerConfig
 {
-    public EulerDiscreteSchedulerConfig() => ClassName = "EulerDiscreteScheduler";
+    public EulerDiscreteSchedulerConfig() : base("EulerDiscreteScheduler") { }
 
     /// <summary>How the inference sigmas are read off the training ones: linear in t, or evenly in log sigma.</summary>
     [JsonPropertyName("interpolation_type")] public InterpolationType InterpolationType { get; init; } = InterpolationType.Linear;
-    /// <summary>Respace the sigmas as Karras et al. 2022, eq. 5 (rho = 7).</summary>
-    [JsonPropertyName("use_karras_sigmas")] public bool UseKarrasSigmas { get; init; }
-    /// <summary>Respace the sigmas evenly in log sigma.</summary>
-    [JsonPropertyName("use_exponential_sigmas")] public bool UseExponentialSigmas { get; init; }
-    /// <summary>Beta-distribution sigmas (Lee et al. 2024); not supported here (rejected when true).</summary>
-    [JsonPropertyName("use_beta_sigmas")] public bool UseBetaSigmas { get; init; }
     /// <summary>Lower end of a respaced schedule; null: the smallest interpolated sigma.</summary>
     [JsonPropertyName("sigma_min")] public double? SigmaMin { get; init; }
     /// <summary>Upper end of a respaced schedule; null: the largest interpolated sigma.</summary>
     [JsonPropertyName("sigma_max")] public double? SigmaMax { get; init; }
-    [JsonPropertyName("timestep_spacing")] public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Linspace;
     /// <summary>With v-prediction, <c>continuous</c> gives the model 0.25 log sigma instead of t.</summary>
     [JsonPropertyName("timestep_type")] public TimestepType TimestepType { get; init; } = TimestepType.Discrete;
-    /// <summary>Added to the <c>leading</c> timesteps (Stable Diffusion uses 1).</summary>
-    [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
     /// <summary>Rescale betas to zero terminal SNR (Lin et al. 2023); alpha_bar_T then becomes 2^-24.</summary>
     [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
     /// <summary>The sigma after the last step: 0, or the smallest training sigma.</summary>

@@ -15,9 +15,8 @@ namespace SharpVision.Diffusion.Schedulers;
 /// </remarks>
 public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
 {
-    readonly SigmaSpacing sigmaSpacing;
-    // Between the two stages of a step: d_i, the step size and x_i of the first stage; null in the first stage.
-    Tensor? prevDerivative, firstSample;
+    // Between the two stages of a step (with x_i in firstStageSample): d_i and the step size of the first stage.
+    Tensor? prevDerivative;
     float dt;
 
     /// <summary>The configuration this scheduler was built from.</summary>
@@ -26,19 +25,15 @@ public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
     /// <summary>Two model evaluations per step.</summary>
     public override int Order => 2;
 
-    /// <summary>True when the next <see cref="Step"/> is the first (Euler) stage of a solver step.</summary>
-    public bool StateInFirstOrder => prevDerivative is null;
-
     /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps or clip_sample_range is not positive.</exception>
     public HeunDiscreteScheduler(HeunDiscreteSchedulerConfig? config = null)
-        : base((config ??= new()).TimestepSpacing, TrainingAlphasCumprod(config, allowExp: true))
+        : base(config ??= new(), TrainingAlphasCumprod(config, allowExp: true))
     {
         Config = config;
-        sigmaSpacing = SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.ClipSampleRange, "clip_sample_range");
         // diffusers' constructor sets a T-step schedule; Step still requires SetTimesteps.
-        Schedule(config.NumTrainTimesteps, null);
+        BuildSchedule(config.NumTrainTimesteps, null);
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -48,12 +43,9 @@ public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
     /// Picks N timesteps by <c>timestep_spacing</c> and their sigmas (respaced when a use_*_sigmas flag asks), then
     /// interleaves both for the two stages; resets the stage state.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public override void SetTimesteps(int numInferenceSteps) => Schedule(numInferenceSteps, numInferenceSteps);
-
-    void Schedule(int n, int? numInferenceSteps)
+    private protected override void BuildSchedule(int n, int? numInferenceSteps)
     {
-        var (sigmas, timesteps) = InferenceLevels(n, Config.StepsOffset, sigmaSpacing);
+        var (sigmas, timesteps) = InferenceLevels(n);
         // sigma_0, then sigma_1 .. sigma_{N-1} twice each, then 0: the first stage of step i reads (sigma_i, sigma_{i+1}),
         // the second the pair before it.
         var interleaved = new List<float> { sigmas[0] };
@@ -64,7 +56,6 @@ public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
         for (int i = 1; i < n; i++) { schedule.Add(timesteps[i]); schedule.Add(timesteps[i]); }
         SetSchedule(interleaved.ToArray(), schedule, numInferenceSteps);
         prevDerivative = Release(prevDerivative);
-        firstSample = Release(firstSample);
     }
 
     /// <summary>
@@ -78,7 +69,7 @@ public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
     /// <param name="sample">(B, C, H, W) the current sample: x_i in the first stage, x'_{i+1} in the second.</param>
     /// <param name="noise">Unused: the solver is deterministic.</param>
     /// <param name="generator">Unused.</param>
-    /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the schedule is done.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SigmaSpaceScheduler.SetTimesteps"/> has not been called, or the schedule is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ, or the first timestep is not in the schedule.</exception>
     public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {
@@ -102,15 +93,15 @@ public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
             dt = sigmaNext - sigma;
             prevSample = sample + derivative * dt;
             prevDerivative = Keep(derivative);
-            firstSample = Keep(sample);
+            firstStageSample = Keep(sample);
         }
         else
         {
             // 2b. Trapezoidal corrector from x_i with the mean of d_i and d'_i.
             var derivative = (prevDerivative! + (sample - predOriginalSample) / sigmaNext) / 2;
-            prevSample = firstSample! + derivative * dt;
+            prevSample = firstStageSample! + derivative * dt;
             prevDerivative = Release(prevDerivative);
-            firstSample = Release(firstSample);
+            firstStageSample = Release(firstStageSample);
         }
 
         EndStep();

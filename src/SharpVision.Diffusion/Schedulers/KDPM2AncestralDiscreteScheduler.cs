@@ -15,10 +15,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// </remarks>
 public sealed class KDPM2AncestralDiscreteScheduler : SigmaSpaceScheduler
 {
-    readonly SigmaSpacing sigmaSpacing;
     float[] sigmasInterpol = [], sigmasUp = [], sigmasDown = [];
-    // x_i, kept between the two stages of a step; null in the first stage.
-    Tensor? firstSample;
 
     /// <summary>The configuration this scheduler was built from.</summary>
     public override KDPM2AncestralDiscreteSchedulerConfig Config { get; }
@@ -26,19 +23,15 @@ public sealed class KDPM2AncestralDiscreteScheduler : SigmaSpaceScheduler
     /// <summary>Two model evaluations per step.</summary>
     public override int Order => 2;
 
-    /// <summary>True when the next <see cref="Step"/> is the first stage (to the midpoint) of a solver step.</summary>
-    public bool StateInFirstOrder => firstSample is null;
-
     /// <exception cref="ArgumentException">An option value is not defined, prediction_type is sample, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public KDPM2AncestralDiscreteScheduler(KDPM2AncestralDiscreteSchedulerConfig? config = null)
-        : base((config ??= new()).TimestepSpacing, TrainingAlphasCumprod(config))
+        : base(config ??= new(), TrainingAlphasCumprod(config))
     {
         Config = config;
         RejectSamplePrediction(config);
-        sigmaSpacing = SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas);
         // diffusers' constructor sets a T-step schedule; Step still requires SetTimesteps.
-        Schedule(config.NumTrainTimesteps, null);
+        BuildSchedule(config.NumTrainTimesteps, null);
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -48,12 +41,9 @@ public sealed class KDPM2AncestralDiscreteScheduler : SigmaSpaceScheduler
     /// Picks N timesteps by <c>timestep_spacing</c> and their sigmas (respaced when a use_*_sigmas flag asks), the
     /// ancestral split of each step, the midpoints between sigma_i and sigma_down, and interleaves them all.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public override void SetTimesteps(int numInferenceSteps) => Schedule(numInferenceSteps, numInferenceSteps);
-
-    void Schedule(int n, int? numInferenceSteps)
+    private protected override void BuildSchedule(int n, int? numInferenceSteps)
     {
-        var (sigmas, timesteps) = InferenceLevels(n, Config.StepsOffset, sigmaSpacing, kdpm2Timesteps: true);
+        var (sigmas, timesteps) = InferenceLevels(n, kdpm2Timesteps: true);
 
         // The ancestral split of the step from sigma_i to sigma_{i+1} (float32, as diffusers' tensors); NaN for the last entry.
         var up = new float[n + 1];
@@ -76,7 +66,6 @@ public sealed class KDPM2AncestralDiscreteScheduler : SigmaSpaceScheduler
         sigmasInterpol = Interleave(interpol);
         sigmasUp = Interleave(up);
         sigmasDown = Interleave(down);
-        firstSample = Release(firstSample);
     }
 
     private protected override float ModelInputSigma(int index) => StateInFirstOrder ? sigmas[index] : sigmasInterpol[index - 1];
@@ -91,7 +80,7 @@ public sealed class KDPM2AncestralDiscreteScheduler : SigmaSpaceScheduler
     /// <param name="sample">(B, C, H, W) the current sample: x_i in the first stage, x_mid in the second.</param>
     /// <param name="noise">(B, C, H, W) the standard normal z of a second stage (ignored in a first stage); drawn when null.</param>
     /// <param name="generator">Source of drawn noise when <paramref name="noise"/> is null.</param>
-    /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the schedule is done.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SigmaSpaceScheduler.SetTimesteps"/> has not been called, or the schedule is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ, both noise and generator given, or the first timestep is not in the schedule.</exception>
     public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {
@@ -111,15 +100,15 @@ public sealed class KDPM2AncestralDiscreteScheduler : SigmaSpaceScheduler
             // 2a. Euler step to the midpoint; keep x_i for the full step.
             var derivative = (sample - predOriginalSample) / sigma;
             prevSample = sample + derivative * (sigmaInterpol - sigma);
-            firstSample = Keep(sample);
+            firstStageSample = Keep(sample);
         }
         else
         {
             // 2b. The full step from x_i to sigma_down with the midpoint derivative, then the fresh noise.
             var derivative = (sample - predOriginalSample) / sigmaInterpol;
-            prevSample = firstSample! + derivative * (sigmasDown[level] - sigma);
+            prevSample = firstStageSample! + derivative * (sigmasDown[level] - sigma);
             prevSample = prevSample + NoiseOrDraw(noise, modelOutput, generator) * sigmasUp[level];
-            firstSample = Release(firstSample);
+            firstStageSample = Release(firstStageSample);
         }
 
         EndStep();

@@ -15,10 +15,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// </remarks>
 public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
 {
-    readonly SigmaSpacing sigmaSpacing;
     float[] sigmasInterpol = [];
-    // x_i, kept between the two stages of a step; null in the first stage.
-    Tensor? firstSample;
 
     /// <summary>The configuration this scheduler was built from.</summary>
     public override KDPM2DiscreteSchedulerConfig Config { get; }
@@ -26,19 +23,15 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
     /// <summary>Two model evaluations per step.</summary>
     public override int Order => 2;
 
-    /// <summary>True when the next <see cref="Step"/> is the first stage (to the midpoint) of a solver step.</summary>
-    public bool StateInFirstOrder => firstSample is null;
-
     /// <exception cref="ArgumentException">An option value is not defined, prediction_type is sample, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public KDPM2DiscreteScheduler(KDPM2DiscreteSchedulerConfig? config = null)
-        : base((config ??= new()).TimestepSpacing, TrainingAlphasCumprod(config))
+        : base(config ??= new(), TrainingAlphasCumprod(config))
     {
         Config = config;
         RejectSamplePrediction(config);
-        sigmaSpacing = SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas);
         // diffusers' constructor sets a T-step schedule; Step still requires SetTimesteps.
-        Schedule(config.NumTrainTimesteps, null);
+        BuildSchedule(config.NumTrainTimesteps, null);
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -48,12 +41,9 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
     /// Picks N timesteps by <c>timestep_spacing</c> and their sigmas (respaced when a use_*_sigmas flag asks; Karras
     /// timesteps are then rounded, as in diffusers), the midpoint levels and their timesteps, and interleaves them.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public override void SetTimesteps(int numInferenceSteps) => Schedule(numInferenceSteps, numInferenceSteps);
-
-    void Schedule(int n, int? numInferenceSteps)
+    private protected override void BuildSchedule(int n, int? numInferenceSteps)
     {
-        var (sigmas, timesteps) = InferenceLevels(n, Config.StepsOffset, sigmaSpacing, kdpm2Timesteps: true);
+        var (sigmas, timesteps) = InferenceLevels(n, kdpm2Timesteps: true);
 
         // sigma_mid(i) = sqrt(sigma_{i-1} sigma_i): the midpoint the step ending at sigma_i passes (entry 0 unused).
         var previous = sigmas.Skip(sigmas.Length - 1).Concat(sigmas.Take(sigmas.Length - 1)).ToArray(); // roll(1)
@@ -65,7 +55,6 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
         for (int i = 1; i < n; i++) { schedule.Add(midTimesteps[i]); schedule.Add(timesteps[i]); }
         SetSchedule(Interleave(sigmas), schedule, numInferenceSteps);
         sigmasInterpol = Interleave(interpol);
-        firstSample = Release(firstSample);
     }
 
     private protected override float ModelInputSigma(int index) => StateInFirstOrder ? sigmas[index] : sigmasInterpol[index];
@@ -80,7 +69,7 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
     /// <param name="sample">(B, C, H, W) the current sample: x_i in the first stage, x_mid in the second.</param>
     /// <param name="noise">Unused: the solver is deterministic.</param>
     /// <param name="generator">Unused.</param>
-    /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the schedule is done.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SigmaSpaceScheduler.SetTimesteps"/> has not been called, or the schedule is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ, or the first timestep is not in the schedule.</exception>
     public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {
@@ -101,14 +90,14 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
             // 2a. Euler step to the midpoint; keep x_i for the full step.
             var derivative = (sample - predOriginalSample) / sigma;
             prevSample = sample + derivative * (sigmaInterpol - sigma);
-            firstSample = Keep(sample);
+            firstStageSample = Keep(sample);
         }
         else
         {
             // 2b. The full step from x_i with the midpoint derivative.
             var derivative = (sample - predOriginalSample) / sigmaInterpol;
-            prevSample = firstSample! + derivative * (sigmaNext - sigma);
-            firstSample = Release(firstSample);
+            prevSample = firstStageSample! + derivative * (sigmaNext - sigma);
+            firstStageSample = Release(firstStageSample);
         }
 
         EndStep();

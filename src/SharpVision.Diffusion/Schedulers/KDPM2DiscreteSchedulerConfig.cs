@@ -1,29 +1,13 @@
-using System.Text.Json.Serialization;
-
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
 /// diffusers' KDPM2DiscreteScheduler config (scheduler_config.json): every field of its constructor with the
-/// reference's default (beta range 0.00085..0.012, unlike the base).
+/// reference's default (beta range 0.00085..0.012, unlike the base); the shared ones (beta schedule,
+/// prediction type, timestep spacing, sigma respacing) come from <see cref="SigmaSchedulerConfig"/>.
 /// </summary>
-public sealed record KDPM2DiscreteSchedulerConfig : SchedulerConfig
+public sealed record KDPM2DiscreteSchedulerConfig : SigmaSchedulerConfig
 {
-    public KDPM2DiscreteSchedulerConfig()
-    {
-        ClassName = "KDPM2DiscreteScheduler";
-        BetaStart = 0.00085;
-        BetaEnd = 0.012;
-    }
-
-    /// <summary>Respace the sigmas as Karras et al. 2022, eq. 5 (rho = 7); the timesteps are then rounded.</summary>
-    [JsonPropertyName("use_karras_sigmas")] public bool UseKarrasSigmas { get; init; }
-    /// <summary>Respace the sigmas evenly in log sigma.</summary>
-    [JsonPropertyName("use_exponential_sigmas")] public bool UseExponentialSigmas { get; init; }
-    /// <summary>Beta-distribution sigmas (Lee et al. 2024); not supported here (rejected when true).</summary>
-    [JsonPropertyName("use_beta_sigmas")] public bool UseBetaSigmas { get; init; }
-    [JsonPropertyName("timestep_spacing")] public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Linspace;
-    /// <summary>Added to the <c>leading</c> timesteps (Stable Diffusion uses 1).</summary>
-    [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
+    public KDPM2DiscreteSchedulerConfig() : base("KDPM2DiscreteScheduler", betaStart: 0.00085, betaEnd: 0.012) { }
 
     /// <summary>Reads a scheduler_config.json text.</summary>
     /// <exception cref="ArgumentException">An option has an unknown value; the message lists the allowed ones.</exception>

@@ -12,14 +12,13 @@ namespace SharpVision.Diffusion.Schedulers;
 /// <remarks>
 /// diffusers integrates the coefficients numerically (scipy's quad, relative tolerance 1e-4, on a float32 integrand);
 /// here the integrand, a polynomial of degree order - 1, is integrated exactly by Gauss–Legendre quadrature.
-/// The scheduler keeps the last <c>order</c> derivatives between steps; <see cref="SetTimesteps"/> clears them.
+/// The scheduler keeps the last <c>order</c> derivatives between steps; <see cref="SigmaSpaceScheduler.SetTimesteps"/> clears them.
 /// </remarks>
 public sealed class LMSDiscreteScheduler : SigmaSpaceScheduler
 {
     /// <summary>The multistep order diffusers' <c>step</c> uses by default.</summary>
     public const int DefaultOrder = 4;
 
-    readonly SigmaSpacing sigmaSpacing;
     readonly List<Tensor> derivatives = [];
 
     /// <summary>The configuration this scheduler was built from.</summary>
@@ -31,24 +30,20 @@ public sealed class LMSDiscreteScheduler : SigmaSpaceScheduler
     /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public LMSDiscreteScheduler(LMSDiscreteSchedulerConfig? config = null)
-        : base((config ??= new()).TimestepSpacing, TrainingAlphasCumprod(config))
+        : base(config ??= new(), TrainingAlphasCumprod(config))
     {
         Config = config;
-        sigmaSpacing = SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas);
         // diffusers' constructor sets a T-step schedule; Step still requires SetTimesteps.
-        Schedule(config.NumTrainTimesteps, null);
+        BuildSchedule(config.NumTrainTimesteps, null);
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
     public static LMSDiscreteScheduler FromConfigFile(string path) => new(SchedulerConfigJson.Load<LMSDiscreteSchedulerConfig>(path));
 
     /// <summary>Picks N timesteps by <c>timestep_spacing</c> and their sigmas (respaced when a use_*_sigmas flag asks), a final 0; clears the derivative history.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public override void SetTimesteps(int numInferenceSteps) => Schedule(numInferenceSteps, numInferenceSteps);
-
-    void Schedule(int n, int? numInferenceSteps)
+    private protected override void BuildSchedule(int n, int? numInferenceSteps)
     {
-        var (sigmas, timesteps) = InferenceLevels(n, Config.StepsOffset, sigmaSpacing);
+        var (sigmas, timesteps) = InferenceLevels(n);
         SetSchedule(sigmas, timesteps, numInferenceSteps);
         foreach (var d in derivatives) d.Dispose();
         derivatives.Clear();
@@ -125,7 +120,7 @@ public sealed class LMSDiscreteScheduler : SigmaSpaceScheduler
     /// <param name="timestep">The current entry of <see cref="SigmaSpaceScheduler.Timesteps"/>.</param>
     /// <param name="sample">(B, C, H, W) x_i.</param>
     /// <param name="order">How many past derivatives to combine (diffusers' default 4).</param>
-    /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the schedule is done.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="SigmaSpaceScheduler.SetTimesteps"/> has not been called, or the schedule is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ, or the first timestep is not in the schedule.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="order"/> is not positive.</exception>
     public SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, int order)

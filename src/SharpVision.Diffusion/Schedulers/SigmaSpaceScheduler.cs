@@ -28,13 +28,29 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
     double[] sigmasView = [];
     int? stepIndex, beginIndex;
     readonly TimestepSpacing spacing;
+    readonly int stepsOffset;
+    /// <summary>How the inference sigmas are spaced (the config's use_*_sigmas flags).</summary>
+    private protected readonly SigmaSpacing sigmaSpacing;
+    /// <summary>x_i, kept between the two stages of a two-stage solver step (Heun, KDPM2); null in the first stage.</summary>
+    private protected Tensor? firstStageSample;
 
-    private protected SigmaSpaceScheduler(TimestepSpacing timestepSpacing, float[] alphasCumprod)
+    private protected SigmaSpaceScheduler(TimestepSpacing timestepSpacing, int stepsOffset, float[] alphasCumprod,
+        SigmaSpacing sigmaSpacing = SigmaSpacing.Interpolated)
     {
         SchedulerOptions.RequireDefined(timestepSpacing);
         spacing = timestepSpacing;
+        this.stepsOffset = stepsOffset;
+        this.sigmaSpacing = sigmaSpacing;
         this.alphasCumprod = alphasCumprod;
         trainingSigmas = SigmaSchedule.FromAlphasCumprod(alphasCumprod);
+    }
+
+    /// <summary>From a config with respaceable sigmas: its timestep spacing, steps offset and use_*_sigmas flags.</summary>
+    /// <exception cref="ArgumentException">More than one use_*_sigmas flag is set, or use_beta_sigmas.</exception>
+    private protected SigmaSpaceScheduler(SigmaSchedulerConfig config, float[] alphasCumprod)
+        : this(config.TimestepSpacing, config.StepsOffset, alphasCumprod,
+            SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas))
+    {
     }
 
     /// <inheritdoc/>
@@ -71,8 +87,18 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
     /// <summary>(T) float32 alpha_bar_t of the training schedule.</summary>
     public Tensor AlphasCumprod => torch.tensor(alphasCumprod);
 
-    /// <inheritdoc/>
-    public abstract void SetTimesteps(int numInferenceSteps);
+    /// <summary>True when the next <see cref="Step"/> is the first stage of a solver step (always, for the one-stage solvers).</summary>
+    public bool StateInFirstOrder => firstStageSample is null;
+
+    /// <summary>
+    /// Picks the timesteps of an <paramref name="numInferenceSteps"/>-step loop by <c>timestep_spacing</c> and their
+    /// sigmas (each scheduler's remarks say how), and resets the step index, begin index and the state kept between steps.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
+    public void SetTimesteps(int numInferenceSteps) => BuildSchedule(numInferenceSteps, numInferenceSteps);
+
+    /// <summary>Builds the <paramref name="n"/>-step schedule (<paramref name="numInferenceSteps"/> null for the T-step one diffusers' constructors set) and installs it with <see cref="SetSchedule"/>.</summary>
+    private protected abstract void BuildSchedule(int n, int? numInferenceSteps);
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">Not an index of <see cref="Timesteps"/>.</exception>
@@ -149,9 +175,10 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
         throw new ArgumentException($"timestep {timestep} is not in the schedule ({Preview(timesteps)}); pass an entry of Timesteps", nameof(timestep));
     }
 
-    /// <summary>Installs a new schedule (float32 sigmas, float32-valued timesteps) and resets the step and begin index.</summary>
+    /// <summary>Installs a new schedule (float32 sigmas, float32-valued timesteps); resets the step and begin index and the two-stage state.</summary>
     private protected void SetSchedule(float[] newSigmas, IReadOnlyList<double> newTimesteps, int? numInferenceSteps)
     {
+        firstStageSample = Release(firstStageSample);
         sigmas = newSigmas;
         sigmasView = newSigmas.Select(s => (double)s).ToArray();
         timesteps = newTimesteps.ToArray();
@@ -236,11 +263,11 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
 
     /// <summary>
     /// The inference levels of an <paramref name="n"/>-step loop: timesteps by timestep_spacing, their sigmas
-    /// interpolated from the training ones (or respaced, the timesteps recomputed), as float32 with a final 0 appended
-    /// (N + 1 sigmas, N timesteps).
+    /// interpolated from the training ones (or respaced by <see cref="sigmaSpacing"/>, the timesteps recomputed), as
+    /// float32 with a final 0 appended (N + 1 sigmas, N timesteps).
     /// </summary>
     /// <param name="kdpm2Timesteps">diffusers' KDPM2 convention: respaced timesteps stay float64 (Karras ones rounded); otherwise all are float32.</param>
-    private protected (float[] Sigmas, double[] Timesteps) InferenceLevels(int n, int stepsOffset, SigmaSpacing sigmaSpacing, bool kdpm2Timesteps = false)
+    private protected (float[] Sigmas, double[] Timesteps) InferenceLevels(int n, bool kdpm2Timesteps = false)
     {
         var steps = SigmaSchedule.InferenceTimesteps(spacing, alphasCumprod.Length, n, stepsOffset);
         var (levels, timesteps) = SigmaSchedule.ForTimesteps(trainingSigmas, steps, sigmaSpacing);
