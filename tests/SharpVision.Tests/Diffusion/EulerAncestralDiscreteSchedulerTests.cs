@@ -11,13 +11,6 @@ public sealed class EulerAncestralDiscreteSchedulerTests
     static Tensor Randn(ulong seed) => randn([1, 2, 3, 3], generator: new Generator(seed));
 
     [Fact]
-    public void SamplePrediction_IsRejected()
-    {
-        var e = Assert.Throws<ArgumentException>(() => new EulerAncestralDiscreteScheduler(Sd with { PredictionType = PredictionType.Sample }));
-        Assert.Contains("prediction_type 'sample' is not supported", e.Message);
-    }
-
-    [Fact]
     public void NoiseAndGenerator_Together_AreRejected()
     {
         var s = new EulerAncestralDiscreteScheduler(Sd);

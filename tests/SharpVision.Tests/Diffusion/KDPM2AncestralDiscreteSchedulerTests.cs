@@ -11,13 +11,6 @@ public sealed class KDPM2AncestralDiscreteSchedulerTests
     static Tensor Randn(ulong seed) => randn([1, 2, 3, 3], generator: new Generator(seed));
 
     [Fact]
-    public void SamplePrediction_IsRejected()
-    {
-        var e = Assert.Throws<ArgumentException>(() => new KDPM2AncestralDiscreteScheduler(Sd with { PredictionType = PredictionType.Sample }));
-        Assert.Contains("prediction_type 'sample' is not supported", e.Message);
-    }
-
-    [Fact]
     public void Defaults_AreDiffusers()
     {
         var c = new KDPM2AncestralDiscreteSchedulerConfig();

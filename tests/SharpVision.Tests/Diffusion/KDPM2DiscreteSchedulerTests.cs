@@ -11,13 +11,6 @@ public sealed class KDPM2DiscreteSchedulerTests
     static Tensor Randn(ulong seed) => randn([1, 2, 3, 3], generator: new Generator(seed));
 
     [Fact]
-    public void SamplePrediction_IsRejected()
-    {
-        var e = Assert.Throws<ArgumentException>(() => new KDPM2DiscreteScheduler(Sd with { PredictionType = PredictionType.Sample }));
-        Assert.Contains("prediction_type 'sample' is not supported", e.Message);
-    }
-
-    [Fact]
     public void MidpointTimesteps_LieBetweenTheirNeighbours()
     {
         var s = new KDPM2DiscreteScheduler(Sd);

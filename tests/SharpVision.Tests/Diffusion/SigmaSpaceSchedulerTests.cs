@@ -138,4 +138,16 @@ public sealed class SigmaSpaceSchedulerTests
         Assert.Equal(className, config.ClassName);
         Assert.Equal(config, SchedulerFactory.ReadConfig(config.ToJson()));
     }
+
+    [Theory]
+    [InlineData("EulerAncestralDiscreteScheduler")]
+    [InlineData("KDPM2DiscreteScheduler")]
+    [InlineData("KDPM2AncestralDiscreteScheduler")]
+    public void SamplePrediction_IsRejectedWhereDiffusersLacksIt(string className)
+    {
+        var config = new EulerDiscreteSchedulerConfig { PredictionType = PredictionType.Sample };
+        var e = Assert.Throws<ArgumentException>(() => SchedulerFactory.Switch(config, className));
+        Assert.Contains("prediction_type 'sample' is not supported", e.Message);
+        Assert.Equal(className, SchedulerFactory.Switch(config with { PredictionType = PredictionType.VPrediction }, className).Config.ClassName);
+    }
 }
