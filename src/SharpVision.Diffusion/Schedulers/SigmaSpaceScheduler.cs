@@ -155,7 +155,7 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
     /// </summary>
     /// <remarks>
     /// One deliberate difference: where no entry is equal, the nearest one within a relative 1e-6 (a few float32
-    /// ulps) is taken, where diffusers raises. Fractional timesteps (Karras, KDPM2 midpoints) computed by another
+    /// ulps; of a duplicate pair the second) is taken, where diffusers raises. Fractional timesteps (Karras, KDPM2 midpoints) computed by another
     /// implementation, or read back from text, can differ from these in the last bits.
     /// </remarks>
     /// <exception cref="ArgumentException">No entry of the schedule is within that tolerance.</exception>
@@ -165,7 +165,7 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
         int first = -1, nearest = -1;
         for (int i = 0; i < timesteps.Length; i++)
         {
-            if (nearest < 0 || Math.Abs(timesteps[i] - timestep) < Math.Abs(timesteps[nearest] - timestep)) nearest = i;
+            if (nearest < 0 || Math.Abs(timesteps[i] - timestep) <= Math.Abs(timesteps[nearest] - timestep)) nearest = i; // ties: the later, as for duplicates
             if ((float)timesteps[i] != t) continue;
             if (first >= 0) return i;
             first = i;

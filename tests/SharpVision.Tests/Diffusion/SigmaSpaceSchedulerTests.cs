@@ -150,4 +150,17 @@ public sealed class SigmaSpaceSchedulerTests
         Assert.Contains("prediction_type 'sample' is not supported", e.Message);
         Assert.Equal(className, SchedulerFactory.Switch(config with { PredictionType = PredictionType.VPrediction }, className).Config.ClassName);
     }
+
+    [Fact]
+    public void IndexForTimestep_TakesTheSecondOfADuplicate_AndTheNearestWithinAFewUlps()
+    {
+        var s = Make("HeunDiscreteScheduler");
+        s.SetTimesteps(10);
+        Assert.Equal([999.0, 888, 888], s.Timesteps.Take(3));
+        Assert.Equal(2, s.IndexForTimestep(888));
+        // Not equal in float32, but within 1e-6 relative: the nearest entry (diffusers would raise).
+        Assert.Equal(0, s.IndexForTimestep(999 * (1 - 5e-7)));
+        Assert.Equal(18, s.IndexForTimestep(5e-7));
+        Assert.Throws<ArgumentException>(() => s.IndexForTimestep(888.01));
+    }
 }
