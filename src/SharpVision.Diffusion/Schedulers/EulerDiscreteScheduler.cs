@@ -25,7 +25,7 @@ public sealed class EulerDiscreteScheduler : SigmaSpaceScheduler
     /// <summary>One model evaluation per step.</summary>
     public override int Order => 1;
 
-    /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
+    /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive, or sigma_min/sigma_max not positive.</exception>
     public EulerDiscreteScheduler(EulerDiscreteSchedulerConfig? config = null)
         : base(config ??= new(), TrainingAlphasCumprod(config, config.RescaleBetasZeroSnr))

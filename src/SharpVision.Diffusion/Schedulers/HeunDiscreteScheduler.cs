@@ -25,7 +25,7 @@ public sealed class HeunDiscreteScheduler : SigmaSpaceScheduler
     /// <summary>Two model evaluations per step.</summary>
     public override int Order => 2;
 
-    /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
+    /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps or clip_sample_range is not positive.</exception>
     public HeunDiscreteScheduler(HeunDiscreteSchedulerConfig? config = null)
         : base(config ??= new(), TrainingAlphasCumprod(config, allowExp: true))

@@ -23,7 +23,7 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
     /// <summary>Two model evaluations per step.</summary>
     public override int Order => 2;
 
-    /// <exception cref="ArgumentException">An option value is not defined, prediction_type is sample, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
+    /// <exception cref="ArgumentException">An option value is not defined, prediction_type is sample, more than one use_*_sigmas flag is set, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public KDPM2DiscreteScheduler(KDPM2DiscreteSchedulerConfig? config = null)
         : base(config ??= new(), TrainingAlphasCumprod(config))

@@ -27,7 +27,7 @@ public sealed class LMSDiscreteScheduler : SigmaSpaceScheduler
     /// <summary>One model evaluation per step (the multistep order is a <see cref="Step(Tensor, double, Tensor, int)"/> argument).</summary>
     public override int Order => 1;
 
-    /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, use_beta_sigmas, or trained_betas has the wrong length.</exception>
+    /// <exception cref="ArgumentException">An option value is not defined, more than one use_*_sigmas flag is set, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public LMSDiscreteScheduler(LMSDiscreteSchedulerConfig? config = null)
         : base(config ??= new(), TrainingAlphasCumprod(config))

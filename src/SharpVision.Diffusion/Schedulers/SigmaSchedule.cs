@@ -131,17 +131,24 @@ public static class SigmaSchedule
     }
 
     /// <summary>
+    /// The beta schedule of Lee et al. 2024 ("Beta Sampling is All You Need", https://arxiv.org/abs/2407.12173):
+    /// n levels sigma_min + F^-1(1 - r) (sigma_max - sigma_min), r evenly in [0, 1] and F^-1 the Beta(alpha, beta)
+    /// quantile (diffusers' <c>_convert_to_beta</c> with scipy's <c>beta.ppf</c>), from sigma_max down to sigma_min.
+    /// </summary>
+    public static double[] Beta(double sigmaMin, double sigmaMax, int n, double alpha = 0.6, double beta = 0.6) =>
+        Linspace(0, 1, n).Select(r => sigmaMin + BetaDistribution.Quantile(1 - r, alpha, beta) * (sigmaMax - sigmaMin)).ToArray();
+
+    /// <summary>
     /// Which respacing of the inference sigmas the use_karras_sigmas / use_exponential_sigmas / use_beta_sigmas flags
     /// ask for.
     /// </summary>
-    /// <exception cref="ArgumentException">More than one flag is set, or use_beta_sigmas (it needs scipy's beta.ppf, not implemented here).</exception>
+    /// <exception cref="ArgumentException">More than one flag is set.</exception>
     internal static SigmaSpacing SpacingOf(bool useKarrasSigmas, bool useExponentialSigmas, bool useBetaSigmas)
     {
         if ((useKarrasSigmas ? 1 : 0) + (useExponentialSigmas ? 1 : 0) + (useBetaSigmas ? 1 : 0) > 1)
             throw new ArgumentException("only one of use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas can be true", "use_karras_sigmas");
-        if (useBetaSigmas)
-            throw new ArgumentException("use_beta_sigmas is not supported (it needs scipy's beta.ppf); use use_karras_sigmas or use_exponential_sigmas", "use_beta_sigmas");
-        return useKarrasSigmas ? SigmaSpacing.Karras : useExponentialSigmas ? SigmaSpacing.Exponential : SigmaSpacing.Interpolated;
+        return useKarrasSigmas ? SigmaSpacing.Karras : useExponentialSigmas ? SigmaSpacing.Exponential
+            : useBetaSigmas ? SigmaSpacing.Beta : SigmaSpacing.Interpolated;
     }
 
     /// <summary>
@@ -165,7 +172,7 @@ public static class SigmaSchedule
         Interp(timesteps, Enumerable.Range(0, trainingSigmas.Length).Select(i => (double)i).ToArray(), trainingSigmas.Select(s => (double)s).ToArray());
 
     /// <summary>
-    /// Replaces <paramref name="sigmas"/> by an <paramref name="n"/>-level Karras or exponential schedule over their
+    /// Replaces <paramref name="sigmas"/> by an <paramref name="n"/>-level Karras, exponential or beta schedule over their
     /// range (or the given one) and the timesteps by those of the new levels; unchanged for <see cref="SigmaSpacing.Interpolated"/>.
     /// </summary>
     internal static (double[] Sigmas, double[] Timesteps) Respace(double[] sigmas, double[] timesteps, float[] trainingSigmas,
@@ -173,7 +180,12 @@ public static class SigmaSchedule
     {
         if (spacing == SigmaSpacing.Interpolated) return (sigmas, timesteps);
         double lo = sigmaMin ?? sigmas[^1], hi = sigmaMax ?? sigmas[0];
-        var respaced = spacing == SigmaSpacing.Karras ? Karras(lo, hi, n) : Exponential(lo, hi, n);
+        var respaced = spacing switch
+        {
+            SigmaSpacing.Karras => Karras(lo, hi, n),
+            SigmaSpacing.Exponential => Exponential(lo, hi, n),
+            _ => Beta(lo, hi, n),
+        };
         var logSigmas = Log(trainingSigmas);
         return (respaced, respaced.Select(s => SigmaToT(s, logSigmas)).ToArray());
     }
@@ -201,6 +213,8 @@ internal enum SigmaSpacing
     Interpolated,
     /// <summary>Karras et al. 2022, eq. 5 (use_karras_sigmas).</summary>
     Karras,
+    /// <summary>Evenly spaced in sigma by the Beta(0.6, 0.6) quantile (use_beta_sigmas; Lee et al. 2024).</summary>
+    Beta,
     /// <summary>Evenly spaced in log sigma (use_exponential_sigmas).</summary>
     Exponential,
 }

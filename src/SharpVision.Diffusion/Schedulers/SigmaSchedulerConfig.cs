@@ -21,7 +21,7 @@ public abstract record SigmaSchedulerConfig : SchedulerConfig
     [JsonPropertyName("use_karras_sigmas")] public bool UseKarrasSigmas { get; init; }
     /// <summary>Respace the sigmas evenly in log sigma.</summary>
     [JsonPropertyName("use_exponential_sigmas")] public bool UseExponentialSigmas { get; init; }
-    /// <summary>Beta-distribution sigmas (Lee et al. 2024); not supported here (rejected when true).</summary>
+    /// <summary>Respace the sigmas by the Beta(0.6, 0.6) quantile (Lee et al. 2024); the KDPM2 schedulers, as in diffusers, only recompute their timesteps.</summary>
     [JsonPropertyName("use_beta_sigmas")] public bool UseBetaSigmas { get; init; }
     [JsonPropertyName("timestep_spacing")] public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Linspace;
     /// <summary>Added to the <c>leading</c> timesteps (Stable Diffusion uses 1).</summary>

@@ -46,7 +46,7 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
     }
 
     /// <summary>From a config with respaceable sigmas: its timestep spacing, steps offset and use_*_sigmas flags.</summary>
-    /// <exception cref="ArgumentException">More than one use_*_sigmas flag is set, or use_beta_sigmas.</exception>
+    /// <exception cref="ArgumentException">More than one use_*_sigmas flag is set.</exception>
     private protected SigmaSpaceScheduler(SigmaSchedulerConfig config, float[] alphasCumprod)
         : this(config.TimestepSpacing, config.StepsOffset, alphasCumprod,
             SigmaSchedule.SpacingOf(config.UseKarrasSigmas, config.UseExponentialSigmas, config.UseBetaSigmas))
@@ -271,6 +271,14 @@ public abstract class SigmaSpaceScheduler : IDiffusionScheduler
     {
         var steps = SigmaSchedule.InferenceTimesteps(spacing, alphasCumprod.Length, n, stepsOffset);
         var (levels, timesteps) = SigmaSchedule.ForTimesteps(trainingSigmas, steps, sigmaSpacing);
+        if (kdpm2Timesteps && sigmaSpacing == SigmaSpacing.Beta)
+        {
+            // diffusers' KDPM2 schedulers never convert to beta sigmas: they keep the interpolated ones and only
+            // recompute (float64) timesteps from them. Reproduced as is.
+            levels = SigmaSchedule.AtTimesteps(trainingSigmas, steps.Select(t => (double)t).ToArray());
+            var logSigmas = SigmaSchedule.Log(trainingSigmas);
+            timesteps = levels.Select(s => SigmaSchedule.SigmaToT(s, logSigmas)).ToArray();
+        }
         timesteps = (kdpm2Timesteps ? sigmaSpacing : SigmaSpacing.Interpolated) switch
         {
             SigmaSpacing.Interpolated => timesteps.Select(t => (double)(float)t).ToArray(),

@@ -18,10 +18,15 @@ public sealed class EulerDiscreteSchedulerTests
     }
 
     [Fact]
-    public void UseBetaSigmas_IsRejectedWithAClearMessage()
+    public void BetaSigmas_SpanTheTrainingRangeSymmetrically()
     {
-        var e = Assert.Throws<ArgumentException>(() => new EulerDiscreteScheduler(Sd with { UseBetaSigmas = true }));
-        Assert.Contains("use_beta_sigmas is not supported", e.Message);
+        var s = new EulerDiscreteScheduler(Sd with { UseBetaSigmas = true });
+        s.SetTimesteps(9);
+        var sigmas = s.Sigmas!;
+        double max = sigmas[0], min = sigmas[8];
+        Assert.Equal(SmallestTrainingSigma(s), min, 6);
+        for (int i = 0; i < 9; i++) Assert.Equal(max + min, sigmas[i] + sigmas[8 - i], 4);
+        for (int i = 1; i < 9; i++) Assert.True(s.Timesteps[i] < s.Timesteps[i - 1]);
     }
 
     [Fact]
