@@ -14,10 +14,11 @@ internal static class NoiseSchedule
 {
     /// <summary>
     /// Betas (T) in float32. diffusers builds linear and scaled_linear with float32 <c>torch.linspace</c>, the cosine
-    /// schedule in float64 Python floats cast to float32 at the end, and <c>trained_betas</c> cast to float32.
+    /// and exp schedules in float64 Python floats cast to float32 at the end, and <c>trained_betas</c> cast to float32.
     /// </summary>
+    /// <param name="allowExp">Whether the scheduler accepts <c>exp</c> (in diffusers only HeunDiscreteScheduler does).</param>
     public static float[] Betas(BetaSchedule schedule, int numTrainTimesteps, double betaStart, double betaEnd,
-        IReadOnlyList<double>? trainedBetas, bool rescaleZeroTerminalSnr)
+        IReadOnlyList<double>? trainedBetas, bool rescaleZeroTerminalSnr, bool allowExp = false)
     {
         using var scope = torch.NewDisposeScope();
         Tensor betas;
@@ -30,11 +31,14 @@ internal static class NoiseSchedule
         else
         {
             SchedulerOptions.RequireDefined(schedule);
+            if (schedule == BetaSchedule.Exp && !allowExp)
+                throw new ArgumentException("beta_schedule 'exp' is not supported by this scheduler (diffusers offers it in HeunDiscreteScheduler only); expected one of: linear, scaled_linear, squaredcos_cap_v2", "beta_schedule");
             betas = schedule switch
             {
                 BetaSchedule.Linear => torch.linspace(betaStart, betaEnd, numTrainTimesteps, dtype: ScalarType.Float32),
                 // Evenly spaced in sqrt(beta), the schedule latent diffusion was trained with.
                 BetaSchedule.ScaledLinear => torch.linspace(Math.Sqrt(betaStart), Math.Sqrt(betaEnd), numTrainTimesteps, dtype: ScalarType.Float32).square(),
+                BetaSchedule.Exp => torch.tensor(AlphaBarBetas(numTrainTimesteps, t => Math.Exp(t * -12.0))),
                 _ => torch.tensor(CosineBetas(numTrainTimesteps)),
             };
         }
@@ -46,14 +50,17 @@ internal static class NoiseSchedule
     /// Nichol and Dhariwal 2021 eq. 17: alpha_bar(t) = cos^2(((t/T + s) / (1 + s)) * pi/2) with s = 0.008, and
     /// beta_t = min(1 - alpha_bar(t+1)/alpha_bar(t), 0.999). Computed in double, stored as float32 like diffusers.
     /// </summary>
-    static float[] CosineBetas(int numTrainTimesteps)
+    static float[] CosineBetas(int numTrainTimesteps) =>
+        AlphaBarBetas(numTrainTimesteps, t => { double c = Math.Cos((t + 0.008) / 1.008 * Math.PI / 2); return c * c; });
+
+    /// <summary>diffusers' <c>betas_for_alpha_bar</c>: beta_i = min(1 - alpha_bar((i+1)/T) / alpha_bar(i/T), 0.999) in double, stored as float32.</summary>
+    static float[] AlphaBarBetas(int numTrainTimesteps, Func<double, double> alphaBar)
     {
-        static double AlphaBar(double t) { double c = Math.Cos((t + 0.008) / 1.008 * Math.PI / 2); return c * c; }
         var betas = new float[numTrainTimesteps];
         for (int i = 0; i < numTrainTimesteps; i++)
         {
             double t1 = (double)i / numTrainTimesteps, t2 = (double)(i + 1) / numTrainTimesteps;
-            betas[i] = (float)Math.Min(1 - AlphaBar(t2) / AlphaBar(t1), 0.999);
+            betas[i] = (float)Math.Min(1 - alphaBar(t2) / alphaBar(t1), 0.999);
         }
         return betas;
     }

@@ -20,6 +20,12 @@ public static class SchedulerFactory
         ["DDIMScheduler"] = new(typeof(DDIMSchedulerConfig), c => new DDIMScheduler((DDIMSchedulerConfig)c)),
         ["DDIMInverseScheduler"] = new(typeof(DDIMInverseSchedulerConfig), c => new DDIMInverseScheduler((DDIMInverseSchedulerConfig)c)),
         ["DDPMScheduler"] = new(typeof(DDPMSchedulerConfig), c => new DDPMScheduler((DDPMSchedulerConfig)c)),
+        ["EulerAncestralDiscreteScheduler"] = new(typeof(EulerAncestralDiscreteSchedulerConfig), c => new EulerAncestralDiscreteScheduler((EulerAncestralDiscreteSchedulerConfig)c)),
+        ["EulerDiscreteScheduler"] = new(typeof(EulerDiscreteSchedulerConfig), c => new EulerDiscreteScheduler((EulerDiscreteSchedulerConfig)c)),
+        ["HeunDiscreteScheduler"] = new(typeof(HeunDiscreteSchedulerConfig), c => new HeunDiscreteScheduler((HeunDiscreteSchedulerConfig)c)),
+        ["KDPM2AncestralDiscreteScheduler"] = new(typeof(KDPM2AncestralDiscreteSchedulerConfig), c => new KDPM2AncestralDiscreteScheduler((KDPM2AncestralDiscreteSchedulerConfig)c)),
+        ["KDPM2DiscreteScheduler"] = new(typeof(KDPM2DiscreteSchedulerConfig), c => new KDPM2DiscreteScheduler((KDPM2DiscreteSchedulerConfig)c)),
+        ["LMSDiscreteScheduler"] = new(typeof(LMSDiscreteSchedulerConfig), c => new LMSDiscreteScheduler((LMSDiscreteSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>

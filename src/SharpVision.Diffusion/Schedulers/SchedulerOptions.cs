@@ -13,6 +13,8 @@ public enum BetaSchedule
     ScaledLinear,
     /// <summary><c>squaredcos_cap_v2</c>: the cosine alpha-bar of Nichol and Dhariwal 2021, betas capped at 0.999.</summary>
     SquaredcosCapV2,
+    /// <summary><c>exp</c>: alpha-bar(t) = exp(-12 t), betas capped at 0.999 (HeunDiscreteScheduler only, as in diffusers).</summary>
+    Exp,
 }
 
 /// <summary>What the model predicts (diffusers' <c>prediction_type</c>).</summary>
@@ -37,6 +39,36 @@ public enum TimestepSpacing
     Trailing,
     /// <summary><c>linspace</c>: N values from 0 to T - 1 evenly spaced, rounded.</summary>
     Linspace,
+}
+
+/// <summary>How the sigma-space Euler scheduler interpolates its inference sigmas (diffusers' <c>interpolation_type</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<InterpolationType>))]
+public enum InterpolationType
+{
+    /// <summary><c>linear</c>: sigma interpolated linearly in t between the training sigmas.</summary>
+    Linear,
+    /// <summary><c>log_linear</c>: N + 1 sigmas evenly spaced in log sigma from the largest training sigma to the smallest.</summary>
+    LogLinear,
+}
+
+/// <summary>What the model is given as its timestep input (diffusers' <c>timestep_type</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<TimestepType>))]
+public enum TimestepType
+{
+    /// <summary><c>discrete</c>: the (fractional) training timestep t.</summary>
+    Discrete,
+    /// <summary><c>continuous</c>: with v-prediction, 0.25 log sigma (the EDM preconditioning, Karras et al. 2022, table 1).</summary>
+    Continuous,
+}
+
+/// <summary>The noise level after the last step (diffusers' <c>final_sigmas_type</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<FinalSigmasType>))]
+public enum FinalSigmasType
+{
+    /// <summary><c>zero</c>: the loop ends at sigma = 0, a clean sample.</summary>
+    Zero,
+    /// <summary><c>sigma_min</c>: the loop ends at the smallest training sigma, sqrt((1 - alpha_bar_0) / alpha_bar_0).</summary>
+    SigmaMin,
 }
 
 /// <summary>The variance of DDPM's reverse step (diffusers' <c>variance_type</c>).</summary>
@@ -65,9 +97,12 @@ public static class SchedulerOptions
 {
     static readonly Dictionary<Type, (string Key, string[] Names)> Table = new()
     {
-        [typeof(BetaSchedule)] = ("beta_schedule", ["linear", "scaled_linear", "squaredcos_cap_v2"]),
+        [typeof(BetaSchedule)] = ("beta_schedule", ["linear", "scaled_linear", "squaredcos_cap_v2", "exp"]),
         [typeof(PredictionType)] = ("prediction_type", ["epsilon", "sample", "v_prediction"]),
         [typeof(TimestepSpacing)] = ("timestep_spacing", ["leading", "trailing", "linspace"]),
+        [typeof(InterpolationType)] = ("interpolation_type", ["linear", "log_linear"]),
+        [typeof(TimestepType)] = ("timestep_type", ["discrete", "continuous"]),
+        [typeof(FinalSigmasType)] = ("final_sigmas_type", ["zero", "sigma_min"]),
         [typeof(DDPMVarianceType)] = ("variance_type", ["fixed_small", "fixed_small_log", "fixed_large", "fixed_large_log", "learned", "learned_range"]),
     };
 
