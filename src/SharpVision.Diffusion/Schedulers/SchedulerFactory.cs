@@ -15,6 +15,10 @@ public static class SchedulerFactory
     // One line per scheduler class: its config record and constructor.
     static readonly Dictionary<string, Entry> Known = new(StringComparer.Ordinal)
     {
+        ["DPMSolverMultistepScheduler"] = new(typeof(DPMSolverMultistepSchedulerConfig), c => new DPMSolverMultistepScheduler((DPMSolverMultistepSchedulerConfig)c)),
+        ["DPMSolverSinglestepScheduler"] = new(typeof(DPMSolverSinglestepSchedulerConfig), c => new DPMSolverSinglestepScheduler((DPMSolverSinglestepSchedulerConfig)c)),
+        ["UniPCMultistepScheduler"] = new(typeof(UniPCMultistepSchedulerConfig), c => new UniPCMultistepScheduler((UniPCMultistepSchedulerConfig)c)),
+        ["DEISMultistepScheduler"] = new(typeof(DEISMultistepSchedulerConfig), c => new DEISMultistepScheduler((DEISMultistepSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>
@@ -48,7 +52,7 @@ public static class SchedulerFactory
         JsonObject node;
         try
         {
-            node = JsonNode.Parse(json, documentOptions: new() { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip }) as JsonObject
+            node = SchedulerConfigJson.ParseNode(json, documentOptions: new() { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip }) as JsonObject
                    ?? throw new InvalidDataException($"{source}: expected a JSON object");
         }
         catch (System.Text.Json.JsonException e)
