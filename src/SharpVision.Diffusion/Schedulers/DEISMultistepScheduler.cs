@@ -18,32 +18,18 @@ namespace SharpVision.Diffusion.Schedulers;
 /// <item><term>coef1..3</term><description>the integrals of the Lagrange basis polynomials in log rho from rho_s0 to rho_t</description></item>
 /// </list>
 /// </remarks>
-public sealed class DEISMultistepScheduler : IDiffusionScheduler
+public sealed class DEISMultistepScheduler : ExponentialSolverScheduler<DEISMultistepSchedulerConfig>
 {
-    readonly ExponentialSolverCore core;
 
-    /// <summary>The configuration this scheduler was built from.</summary>
-    public DEISMultistepSchedulerConfig Config { get; }
-    SchedulerConfig IDiffusionScheduler.Config => Config;
-
-    /// <summary>One model evaluation per step.</summary>
-    public int Order => 1;
-    public double InitNoiseSigma => 1.0;
-    public int? NumInferenceSteps => core.NumInferenceSteps;
-    /// <summary>The timesteps of the loop, descending; all T before <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<double> Timesteps => core.Timesteps;
-    /// <summary>The N + 1 float32 noise levels of the loop; null before <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<double>? Sigmas => core.Sigmas;
 
     /// <exception cref="ArgumentException">An option is undefined or unsupported.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps or solver_order out of range.</exception>
     public DEISMultistepScheduler(DEISMultistepSchedulerConfig? config = null)
+        : base(config ?? new DEISMultistepSchedulerConfig(), nameof(DEISMultistepScheduler))
     {
-        Config = config ?? new DEISMultistepSchedulerConfig();
         SchedulerOptions.RequireDefined(Config.AlgorithmType);
         SchedulerOptions.RequireDefined(Config.SolverType);
         SchedulerOptions.RequireDefined(Config.TimestepSpacing);
-        core = new ExponentialSolverCore(Config, rescaleBetasZeroSnr: false, nameof(DEISMultistepScheduler));
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -51,81 +37,75 @@ public sealed class DEISMultistepScheduler : IDiffusionScheduler
 
     /// <summary>Spaces N timesteps and their sigmas (final: the training sigma_min, or the last converted level repeated); clears the history.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public void SetTimesteps(int numInferenceSteps)
+    public override void SetTimesteps(int numInferenceSteps)
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
         var spaced = ExponentialSolverCore.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
-        var spacing = Config.UseKarrasSigmas ? SolverSigmaSpacing.Karras
-            : Config.UseExponentialSigmas ? SolverSigmaSpacing.Exponential
-            : SolverSigmaSpacing.Training;
-        var (ts, sigmas) = core.Schedule(spaced, spacing, roundConverted: true);
-        core.SetSchedule(ts, sigmas, spacing == SolverSigmaSpacing.Training ? core.TrainSigmas[0] : sigmas[^1]);
+        var spacing = ConvertedSpacing;
+        var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: true);
+        Core.SetSchedule(ts, sigmas, spacing == SolverSigmaSpacing.Training ? Core.TrainSigmas[0] : sigmas[^1]);
     }
 
-    /// <inheritdoc/>
-    public void SetBeginIndex(int beginIndex) => core.SetBeginIndex(beginIndex);
 
-    /// <summary>DEIS needs no input scaling; returns <paramref name="sample"/>.</summary>
-    public Tensor ScaleModelInput(Tensor sample, double timestep) => sample;
 
     /// <summary>One DEIS step of order 1 during warm-up and (with lower_order_final below 15 steps) at the end, else solver_order.</summary>
     /// <param name="modelOutput">(B, C, H, W) the model's prediction at <paramref name="timestep"/>.</param>
-    /// <param name="timestep">The current entry of <see cref="Timesteps"/>.</param>
+    /// <param name="timestep">The current entry of <c>Timesteps</c>.</param>
     /// <param name="sample">(B, C, H, W) the current sample.</param>
     /// <param name="noise">Unused (DEIS is deterministic).</param>
     /// <param name="generator">Unused.</param>
     /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the loop is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ.</exception>
-    public SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
+    public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {
-        core.BeginStep(modelOutput, timestep, sample, noise: null, learnedVariance: false);
+        Core.BeginStep(modelOutput, timestep, sample, noise: null, learnedVariance: false);
         using var scope = torch.NewDisposeScope();
-        int i = core.StepIndex, n = core.TimestepCount;
+        int i = Core.StepIndex, n = Core.TimestepCount;
         bool lowerOrderFinal = i == n - 1 && Config.LowerOrderFinal && n < 15;
         bool lowerOrderSecond = i == n - 2 && Config.LowerOrderFinal && n < 15;
 
         // epsilon, re-derived from the (possibly thresholded) x_0.
-        var x0 = core.DataPrediction(modelOutput, sample);
-        var (alphaT, sigmaT) = core.AlphaSigma(i);
+        var x0 = Core.DataPrediction(modelOutput, sample);
+        var (alphaT, sigmaT) = Core.AlphaSigma(i);
         var epsilon = (sample - alphaT * x0) / sigmaT;
-        core.Push(epsilon, modelOutput, sample);
+        Core.Push(epsilon, modelOutput, sample);
 
         Tensor prev;
-        if (Config.SolverOrder == 1 || core.LowerOrderNums < 1 || lowerOrderFinal)
-            prev = core.FirstOrderUpdate(epsilon, sample, dataPrediction: false, sde: false, noise: null);
-        else if (Config.SolverOrder == 2 || core.LowerOrderNums < 2 || lowerOrderSecond)
+        if (Config.SolverOrder == 1 || Core.LowerOrderNums < 1 || lowerOrderFinal)
+            prev = Core.FirstOrderUpdate(epsilon, sample, dataPrediction: false, sde: false, noise: null);
+        else if (Config.SolverOrder == 2 || Core.LowerOrderNums < 2 || lowerOrderSecond)
             prev = SecondOrderUpdate(sample);
         else
             prev = ThirdOrderUpdate(sample);
-        core.EndStep();
+        Core.EndStep();
         return new SchedulerOutput(prev.MoveToOuterDisposeScope(), NoiseSchedule.Escape(x0, modelOutput, sample));
     }
 
     /// <summary>rho = sigma_t / alpha_t at schedule entry <paramref name="index"/>.</summary>
     float Rho(int index)
     {
-        var (alpha, sigma) = core.AlphaSigma(index);
+        var (alpha, sigma) = Core.AlphaSigma(index);
         return sigma / alpha;
     }
 
     /// <summary>Second order: x_t = alpha_t (x_s0 / alpha_s0 + coef1 m0 + coef2 m1), linear Lagrange basis in log rho.</summary>
     Tensor SecondOrderUpdate(Tensor sample)
     {
-        int s = core.StepIndex;
-        float alphaT = core.AlphaSigma(s + 1).Alpha, alphaS0 = core.AlphaSigma(s).Alpha;
+        int s = Core.StepIndex;
+        float alphaT = Core.AlphaSigma(s + 1).Alpha, alphaS0 = Core.AlphaSigma(s).Alpha;
         float rhoT = Rho(s + 1), rhoS0 = Rho(s), rhoS1 = Rho(s - 1);
         // Antiderivative of the basis polynomial through (log b) vanishing at (log c), times rho.
         static float Ind(float t, float b, float c) => t * (-MathF.Log(c) + MathF.Log(t) - 1f) / (MathF.Log(b) - MathF.Log(c));
         float coef1 = Ind(rhoT, rhoS0, rhoS1) - Ind(rhoS0, rhoS0, rhoS1);
         float coef2 = Ind(rhoT, rhoS1, rhoS0) - Ind(rhoS0, rhoS1, rhoS0);
-        return alphaT * (sample / alphaS0 + coef1 * core.Output(0)! + coef2 * core.Output(1)!);
+        return alphaT * (sample / alphaS0 + coef1 * Core.Output(0)! + coef2 * Core.Output(1)!);
     }
 
     /// <summary>Third order: the quadratic Lagrange basis in log rho over the last three steps.</summary>
     Tensor ThirdOrderUpdate(Tensor sample)
     {
-        int s = core.StepIndex;
-        float alphaT = core.AlphaSigma(s + 1).Alpha, alphaS0 = core.AlphaSigma(s).Alpha;
+        int s = Core.StepIndex;
+        float alphaT = Core.AlphaSigma(s + 1).Alpha, alphaS0 = Core.AlphaSigma(s).Alpha;
         float rhoT = Rho(s + 1), rhoS0 = Rho(s), rhoS1 = Rho(s - 1), rhoS2 = Rho(s - 2);
         static float Ind(float t, float b, float c, float d)
         {
@@ -136,9 +116,6 @@ public sealed class DEISMultistepScheduler : IDiffusionScheduler
         float coef1 = Ind(rhoT, rhoS0, rhoS1, rhoS2) - Ind(rhoS0, rhoS0, rhoS1, rhoS2);
         float coef2 = Ind(rhoT, rhoS1, rhoS2, rhoS0) - Ind(rhoS0, rhoS1, rhoS2, rhoS0);
         float coef3 = Ind(rhoT, rhoS2, rhoS0, rhoS1) - Ind(rhoS0, rhoS2, rhoS0, rhoS1);
-        return alphaT * (sample / alphaS0 + coef1 * core.Output(0)! + coef2 * core.Output(1)! + coef3 * core.Output(2)!);
+        return alphaT * (sample / alphaS0 + coef1 * Core.Output(0)! + coef2 * Core.Output(1)! + coef3 * Core.Output(2)!);
     }
-
-    /// <inheritdoc/>
-    public Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps) => core.AddNoise(originalSamples, noise, timesteps);
 }

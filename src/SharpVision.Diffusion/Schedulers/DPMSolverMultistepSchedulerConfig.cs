@@ -29,4 +29,5 @@ public sealed record DPMSolverMultistepSchedulerConfig : ExponentialSolverConfig
     [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
     /// <summary>Rescale betas to zero terminal SNR (Lin et al. 2023).</summary>
     [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
+    internal override bool ZeroTerminalSnr => RescaleBetasZeroSnr;
 }

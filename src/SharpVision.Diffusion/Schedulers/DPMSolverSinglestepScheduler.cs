@@ -14,45 +14,26 @@ namespace SharpVision.Diffusion.Schedulers;
 /// in set_timesteps (an uneven step count, or a final sigma of zero) it rewrites its config; here the config record
 /// stays as read and the order list uses the switched value.
 /// </remarks>
-public sealed class DPMSolverSinglestepScheduler : IDiffusionScheduler
+public sealed class DPMSolverSinglestepScheduler : ExponentialSolverScheduler<DPMSolverSinglestepSchedulerConfig>
 {
-    readonly ExponentialSolverCore core;
     int[] orderList = [];
     Tensor? blockSample;
 
-    /// <summary>The configuration this scheduler was built from.</summary>
-    public DPMSolverSinglestepSchedulerConfig Config { get; }
-    SchedulerConfig IDiffusionScheduler.Config => Config;
-
-    /// <summary>One model evaluation per step.</summary>
-    public int Order => 1;
-    public double InitNoiseSigma => 1.0;
-    public int? NumInferenceSteps => core.NumInferenceSteps;
-    /// <summary>The timesteps of the loop, descending; all T before <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<double> Timesteps => core.Timesteps;
-    /// <summary>The N + 1 float32 noise levels of the loop; null before <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<double>? Sigmas => core.Sigmas;
     /// <summary>The solver order of each step of the loop (the block structure); empty before <see cref="SetTimesteps"/>.</summary>
     public IReadOnlyList<int> OrderList => orderList;
 
-    bool DataPrediction => Config.AlgorithmType is DPMSolverAlgorithmType.DPMSolverPlusPlus or DPMSolverAlgorithmType.SdeDPMSolverPlusPlus;
+    bool DataPrediction => DPMSolverUpdates.IsDataPrediction(Config.AlgorithmType);
     bool Stochastic => Config.AlgorithmType == DPMSolverAlgorithmType.SdeDPMSolverPlusPlus;
-    bool LearnedVariance => Config.VarianceType is DDPMVarianceType.Learned or DDPMVarianceType.LearnedRange;
+    bool LearnedVariance => DPMSolverUpdates.IsLearned(Config.VarianceType);
 
     /// <exception cref="ArgumentException">An option is undefined or unsupported (sde-dpmsolver, final_sigmas_type zero with dpmsolver).</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps or solver_order out of range.</exception>
     public DPMSolverSinglestepScheduler(DPMSolverSinglestepSchedulerConfig? config = null)
+        : base(config ?? new DPMSolverSinglestepSchedulerConfig(), nameof(DPMSolverSinglestepScheduler))
     {
-        Config = config ?? new DPMSolverSinglestepSchedulerConfig();
-        SchedulerOptions.RequireDefined(Config.AlgorithmType);
-        SchedulerOptions.RequireDefined(Config.SolverType);
-        SchedulerOptions.RequireDefined(Config.FinalSigmasType);
-        if (Config.VarianceType is { } v) SchedulerOptions.RequireDefined(v);
         if (Config.AlgorithmType == DPMSolverAlgorithmType.SdeDPMSolver)
             throw new ArgumentException("algorithm_type 'sde-dpmsolver' has no singlestep form; expected one of: dpmsolver, dpmsolver++, sde-dpmsolver++", "algorithm_type");
-        if (!DataPrediction && Config.FinalSigmasType == FinalSigmasType.Zero)
-            throw new ArgumentException("final_sigmas_type zero needs algorithm_type dpmsolver++ or sde-dpmsolver++; got dpmsolver (use sigma_min)", "final_sigmas_type");
-        core = new ExponentialSolverCore(Config, rescaleBetasZeroSnr: false, nameof(DPMSolverSinglestepScheduler));
+        DPMSolverUpdates.RequireValid(Config.AlgorithmType, Config.SolverType, Config.FinalSigmasType, Config.VarianceType);
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -63,16 +44,14 @@ public sealed class DPMSolverSinglestepScheduler : IDiffusionScheduler
     /// sigmas (or Karras / exponential ones), the final sigma and the block orders; clears the history.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public void SetTimesteps(int numInferenceSteps)
+    public override void SetTimesteps(int numInferenceSteps)
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
-        int last = Config.NumTrainTimesteps - core.ClippedCount(Config.LambdaMinClipped);
+        int last = Config.NumTrainTimesteps - Core.ClippedCount(Config.LambdaMinClipped);
         var spaced = ExponentialSolverCore.SpacedTimesteps(TimestepSpacing.Linspace, Config.NumTrainTimesteps, last, numInferenceSteps, 0);
-        var spacing = Config.UseKarrasSigmas ? SolverSigmaSpacing.Karras
-            : Config.UseExponentialSigmas ? SolverSigmaSpacing.Exponential
-            : SolverSigmaSpacing.Training;
-        var (ts, sigmas) = core.Schedule(spaced, spacing, roundConverted: true);
-        core.SetSchedule(ts, sigmas, Config.FinalSigmasType == FinalSigmasType.SigmaMin ? core.TrainSigmas[0] : 0.0);
+        var spacing = ConvertedSpacing;
+        var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: true);
+        Core.SetSchedule(ts, sigmas, Config.FinalSigmasType == FinalSigmasType.SigmaMin ? Core.TrainSigmas[0] : 0.0);
         bool lowerOrderFinal = Config.LowerOrderFinal || numInferenceSteps % Config.SolverOrder != 0 || Config.FinalSigmasType == FinalSigmasType.Zero;
         orderList = OrdersOf(numInferenceSteps, Config.SolverOrder, lowerOrderFinal, Config.FinalSigmasType);
         blockSample?.Dispose();
@@ -103,37 +82,33 @@ public sealed class DPMSolverSinglestepScheduler : IDiffusionScheduler
         return [.. orders];
     }
 
-    /// <inheritdoc/>
-    public void SetBeginIndex(int beginIndex) => core.SetBeginIndex(beginIndex);
 
-    /// <summary>DPM-Solver needs no input scaling; returns <paramref name="sample"/>.</summary>
-    public Tensor ScaleModelInput(Tensor sample, double timestep) => sample;
 
     /// <summary>
     /// One step of the loop: stores the model output, and returns the sample at the next timestep computed from the
     /// first sample of the current block with all of the block's outputs so far (order = the step's position in its block).
     /// </summary>
     /// <param name="modelOutput">(B, C, H, W) the model's prediction ((B, 2C, H, W) with a learned variance).</param>
-    /// <param name="timestep">The current entry of <see cref="Timesteps"/>.</param>
+    /// <param name="timestep">The current entry of <c>Timesteps</c>.</param>
     /// <param name="sample">(B, C, H, W) the current sample.</param>
     /// <param name="noise">(B, C, H, W) standard normal noise for sde-dpmsolver++; drawn when null.</param>
     /// <param name="generator">Source of the drawn noise.</param>
     /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the loop is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ.</exception>
-    public SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
+    public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {
-        core.BeginStep(modelOutput, timestep, sample, noise, LearnedVariance);
+        Core.BeginStep(modelOutput, timestep, sample, noise, LearnedVariance);
         using var scope = torch.NewDisposeScope();
-        int i = core.StepIndex;
+        int i = Core.StepIndex;
         var converted = DataPrediction
-            ? core.DataPrediction(modelOutput, sample, LearnedVariance)
-            : core.NoisePrediction(modelOutput, sample, threshold: true, LearnedVariance);
-        core.Push(converted, modelOutput, sample);
+            ? Core.DataPrediction(modelOutput, sample, LearnedVariance)
+            : Core.NoisePrediction(modelOutput, sample, threshold: true, LearnedVariance);
+        Core.Push(converted, modelOutput, sample);
         var z = Stochastic ? ExponentialSolverCore.NoiseFor(modelOutput, noise, generator, modelOutput.dtype) : null;
 
         // The block's order, lowered while the history is short (an image-to-image start mid-block).
         int order = orderList[i];
-        while (core.Output(order - 1) is null) order--;
+        while (Core.Output(order - 1) is null) order--;
         if (order == 1)
         {
             blockSample?.Dispose();
@@ -141,90 +116,39 @@ public sealed class DPMSolverSinglestepScheduler : IDiffusionScheduler
         }
         var prev = order switch
         {
-            1 => core.FirstOrderUpdate(converted, blockSample!, DataPrediction, Stochastic, z),
+            1 => Core.FirstOrderUpdate(converted, blockSample!, DataPrediction, Stochastic, z),
             2 => SecondOrderUpdate(blockSample!, z),
             _ => ThirdOrderUpdate(blockSample!, z),
         };
-        core.EndStep();
+        Core.EndStep();
         return new SchedulerOutput(prev.MoveToOuterDisposeScope(), DataPrediction ? converted.alias().MoveToOuterDisposeScope() : null);
     }
 
-    /// <summary>Singlestep DPM-Solver-2 from s1 (the block start) to t, with m1 at s1 and m0 at the midpoint s0.</summary>
+    /// <summary>Singlestep DPM-Solver-2 from s1 (the block start) to t, with m1 at s1 and m0 at the intermediate s0.</summary>
     Tensor SecondOrderUpdate(Tensor sample, Tensor? noise)
     {
-        int s = core.StepIndex;
-        var (alphaT, sigmaT) = core.AlphaSigma(s + 1);
-        var (alphaS1, sigmaS1) = core.AlphaSigma(s - 1);
-        float lambdaT = core.Lambda(s + 1), lambdaS0 = core.Lambda(s), lambdaS1 = core.Lambda(s - 1);
-        Tensor m0 = core.Output(0)!, m1 = core.Output(1)!;
-        float h = lambdaT - lambdaS1, h0 = lambdaS0 - lambdaS1;
-        float r0 = h0 / h;
-        Tensor d0 = m1, d1 = 1f / r0 * (m0 - m1);
-        bool midpoint = Config.SolverType == DPMSolverType.Midpoint;
-        switch (Config.AlgorithmType)
-        {
-            case DPMSolverAlgorithmType.DPMSolverPlusPlus:
-            {
-                float phi1 = alphaT * (MathF.Exp(-h) - 1f);
-                var x = sigmaT / sigmaS1 * sample - phi1 * d0;
-                return midpoint ? x - 0.5f * phi1 * d1 : x + alphaT * ((MathF.Exp(-h) - 1f) / h + 1f) * d1;
-            }
-            case DPMSolverAlgorithmType.DPMSolver:
-            {
-                float phi1 = sigmaT * (MathF.Exp(h) - 1f);
-                var x = alphaT / alphaS1 * sample - phi1 * d0;
-                return midpoint ? x - 0.5f * phi1 * d1 : x - sigmaT * ((MathF.Exp(h) - 1f) / h - 1f) * d1;
-            }
-            default: // sde-dpmsolver++
-            {
-                float phi1 = alphaT * (1f - MathF.Exp(-2f * h));
-                var x = sigmaT / sigmaS1 * MathF.Exp(-h) * sample + phi1 * d0;
-                x = midpoint ? x + 0.5f * phi1 * d1 : x + alphaT * ((1f - MathF.Exp(-2f * h)) / (-2f * h) + 1f) * d1;
-                return x + sigmaT * MathF.Sqrt(1f - MathF.Exp(-2f * h)) * noise!;
-            }
-        }
+        int s = Core.StepIndex;
+        float lambdaT = Core.Lambda(s + 1), lambdaS0 = Core.Lambda(s), lambdaS1 = Core.Lambda(s - 1);
+        Tensor m0 = Core.Output(0)!, m1 = Core.Output(1)!;
+        float h = lambdaT - lambdaS1, r0 = (lambdaS0 - lambdaS1) / h;
+        return DPMSolverUpdates.SecondOrder(Config.AlgorithmType, Config.SolverType == DPMSolverType.Midpoint, sample,
+            Core.AlphaSigma(s + 1), Core.AlphaSigma(s - 1), h, m1, 1f / r0 * (m0 - m1), noise);
     }
 
-    /// <summary>Singlestep DPM-Solver-3 from s2 (the block start) to t, with m2, m1, m0 at s2, s1, s0.</summary>
+    /// <summary>Singlestep DPM-Solver-3 from s2 (the block start) to t, with m2, m1, m0 at s2, s1, s0; midpoint uses D1 from m0 alone.</summary>
     Tensor ThirdOrderUpdate(Tensor sample, Tensor? noise)
     {
-        int s = core.StepIndex;
-        var (alphaT, sigmaT) = core.AlphaSigma(s + 1);
-        var (alphaS2, sigmaS2) = core.AlphaSigma(s - 2);
-        float lambdaT = core.Lambda(s + 1), lambdaS0 = core.Lambda(s), lambdaS1 = core.Lambda(s - 1), lambdaS2 = core.Lambda(s - 2);
-        Tensor m0 = core.Output(0)!, m1 = core.Output(1)!, m2 = core.Output(2)!;
+        int s = Core.StepIndex;
+        float lambdaT = Core.Lambda(s + 1), lambdaS0 = Core.Lambda(s), lambdaS1 = Core.Lambda(s - 1), lambdaS2 = Core.Lambda(s - 2);
+        Tensor m0 = Core.Output(0)!, m1 = Core.Output(1)!, m2 = Core.Output(2)!;
         float h = lambdaT - lambdaS2, h0 = lambdaS0 - lambdaS2, h1 = lambdaS1 - lambdaS2;
         float r0 = h0 / h, r1 = h1 / h;
-        var d0 = m2;
         Tensor d10 = 1f / r1 * (m1 - m2), d11 = 1f / r0 * (m0 - m2);
+        var (t, start) = (Core.AlphaSigma(s + 1), Core.AlphaSigma(s - 2));
+        if (Config.SolverType == DPMSolverType.Midpoint)
+            return DPMSolverUpdates.ThirdOrder(Config.AlgorithmType, sample, t, start, h, m2, d11, null, noise);
         var d1 = (r0 * d10 - r1 * d11) / (r0 - r1);
         var d2 = 2f * (d11 - d10) / (r0 - r1);
-        bool midpoint = Config.SolverType == DPMSolverType.Midpoint;
-        switch (Config.AlgorithmType)
-        {
-            case DPMSolverAlgorithmType.DPMSolverPlusPlus:
-            {
-                var x = sigmaT / sigmaS2 * sample - alphaT * (MathF.Exp(-h) - 1f) * d0;
-                float phi2 = alphaT * ((MathF.Exp(-h) - 1f) / h + 1f);
-                return midpoint ? x + phi2 * d11 : x + phi2 * d1 - alphaT * ((MathF.Exp(-h) - 1f + h) / (h * h) - 0.5f) * d2;
-            }
-            case DPMSolverAlgorithmType.DPMSolver:
-            {
-                var x = alphaT / alphaS2 * sample - sigmaT * (MathF.Exp(h) - 1f) * d0;
-                float phi2 = sigmaT * ((MathF.Exp(h) - 1f) / h - 1f);
-                return midpoint ? x - phi2 * d11 : x - phi2 * d1 - sigmaT * ((MathF.Exp(h) - 1f - h) / (h * h) - 0.5f) * d2;
-            }
-            default: // sde-dpmsolver++
-            {
-                var x = sigmaT / sigmaS2 * MathF.Exp(-h) * sample + alphaT * (1f - MathF.Exp(-2f * h)) * d0;
-                float phi2 = alphaT * ((1f - MathF.Exp(-2f * h)) / (-2f * h) + 1f);
-                x = midpoint ? x + phi2 * d11
-                    : x + phi2 * d1 + alphaT * ((1f - MathF.Exp(-2f * h) + -2f * h) / ((-2f * h) * (-2f * h)) - 0.5f) * d2;
-                return x + sigmaT * MathF.Sqrt(1f - MathF.Exp(-2f * h)) * noise!;
-            }
-        }
+        return DPMSolverUpdates.ThirdOrder(Config.AlgorithmType, sample, t, start, h, m2, d1, d2, noise);
     }
-
-    /// <inheritdoc/>
-    public Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps) => core.AddNoise(originalSamples, noise, timesteps);
 }

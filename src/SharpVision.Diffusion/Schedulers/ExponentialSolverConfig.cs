@@ -35,4 +35,7 @@ public abstract record ExponentialSolverConfig : SchedulerConfig
     [JsonPropertyName("use_dynamic_shifting")] public bool UseDynamicShifting { get; init; }
     /// <summary>The dynamic shift's form; used only with <c>use_dynamic_shifting</c>.</summary>
     [JsonPropertyName("time_shift_type")] public TimeShiftType TimeShiftType { get; init; } = TimeShiftType.Exponential;
+
+    /// <summary>Whether betas are rescaled to zero terminal SNR (the <c>rescale_betas_zero_snr</c> of the solvers that have it).</summary>
+    [JsonIgnore] internal virtual bool ZeroTerminalSnr => false;
 }

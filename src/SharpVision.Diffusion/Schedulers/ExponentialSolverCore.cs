@@ -53,10 +53,11 @@ internal sealed class ExponentialSolverCore
 
     /// <exception cref="ArgumentException">An option is undefined or not supported (the message names the key).</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps or solver_order out of range.</exception>
-    public ExponentialSolverCore(ExponentialSolverConfig config, bool rescaleBetasZeroSnr, string owner)
+    public ExponentialSolverCore(ExponentialSolverConfig config, string owner)
     {
         this.config = config;
         this.owner = owner;
+        bool rescaleBetasZeroSnr = config.ZeroTerminalSnr;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.NumTrainTimesteps, "num_train_timesteps");
         if (config.SolverOrder is < 1 or > 3)
             throw new ArgumentOutOfRangeException("solver_order", config.SolverOrder, $"{owner}: solver_order must be 1, 2 or 3; got {config.SolverOrder}");

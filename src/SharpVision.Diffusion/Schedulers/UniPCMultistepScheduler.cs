@@ -11,6 +11,9 @@ namespace SharpVision.Diffusion.Schedulers;
 /// <remarks>
 /// <para><c>solver_p</c> (another scheduler as the predictor), flow-matching sigmas, dynamic shifting,
 /// <c>shift_terminal</c> and beta sigmas are rejected; custom <c>sigmas=</c> are not offered.</para>
+/// <para>One deliberate difference: with bh1 and a final sigma of zero, diffusers' last (first-order) step multiplies
+/// B(h) = h = -inf by its zero residual and returns NaN everywhere; here a step without a residual leaves the term
+/// out, which gives the limit, the data prediction x_0 (bh2, where B(h) = -1 there, agrees with diffusers).</para>
 /// <list type="table">
 /// <listheader><term>variable</term><description>symbol (paper, algorithms 1 and 2 with B(h))</description></listheader>
 /// <item><term>hh</term><description>h (negated for the data prediction), the step in lambda</description></item>
@@ -21,30 +24,17 @@ namespace SharpVision.Diffusion.Schedulers;
 /// <item><term>rhos</term><description>a_k of R_p(h) a_p = phi_p(h) / B(h), the linear system of eq. 8</description></item>
 /// </list>
 /// </remarks>
-public sealed class UniPCMultistepScheduler : IDiffusionScheduler
+public sealed class UniPCMultistepScheduler : ExponentialSolverScheduler<UniPCMultistepSchedulerConfig>
 {
-    readonly ExponentialSolverCore core;
     Tensor? lastSample;
     int thisOrder;
 
-    /// <summary>The configuration this scheduler was built from.</summary>
-    public UniPCMultistepSchedulerConfig Config { get; }
-    SchedulerConfig IDiffusionScheduler.Config => Config;
-
-    /// <summary>One model evaluation per step.</summary>
-    public int Order => 1;
-    public double InitNoiseSigma => 1.0;
-    public int? NumInferenceSteps => core.NumInferenceSteps;
-    /// <summary>The timesteps of the loop, descending; all T before <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<double> Timesteps => core.Timesteps;
-    /// <summary>The N + 1 float32 noise levels of the loop; null before <see cref="SetTimesteps"/>.</summary>
-    public IReadOnlyList<double>? Sigmas => core.Sigmas;
 
     /// <exception cref="ArgumentException">An option is undefined or unsupported (solver_p, shift_terminal, flow or beta sigmas).</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps or solver_order out of range.</exception>
     public UniPCMultistepScheduler(UniPCMultistepSchedulerConfig? config = null)
+        : base(config ?? new UniPCMultistepSchedulerConfig(), nameof(UniPCMultistepScheduler))
     {
-        Config = config ?? new UniPCMultistepSchedulerConfig();
         SchedulerOptions.RequireDefined(Config.SolverType);
         SchedulerOptions.RequireDefined(Config.FinalSigmasType);
         SchedulerOptions.RequireDefined(Config.TimestepSpacing);
@@ -53,7 +43,6 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
         if (Config.ShiftTerminal is not null)
             throw new ArgumentException("shift_terminal needs use_flow_sigmas, which is not supported; it must be null", "shift_terminal");
         ArgumentNullException.ThrowIfNull(Config.DisableCorrector, "disable_corrector");
-        core = new ExponentialSolverCore(Config, Config.RescaleBetasZeroSnr, nameof(UniPCMultistepScheduler));
     }
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
@@ -64,28 +53,22 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
     /// sigma_max, mapped back to rounded timesteps) and appends the final sigma; clears the history.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not in 1..num_train_timesteps.</exception>
-    public void SetTimesteps(int numInferenceSteps)
+    public override void SetTimesteps(int numInferenceSteps)
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
         var spaced = ExponentialSolverCore.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
-        var spacing = Config.UseKarrasSigmas ? SolverSigmaSpacing.Karras
-            : Config.UseExponentialSigmas ? SolverSigmaSpacing.Exponential
-            : SolverSigmaSpacing.Training;
-        var (ts, sigmas) = core.Schedule(spaced, spacing, roundConverted: true, Config.SigmaMin, Config.SigmaMax);
+        var spacing = ConvertedSpacing;
+        var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: true, Config.SigmaMin, Config.SigmaMax);
         // sigma_min means the schedule's own last level for a converted schedule, the training sigma_min otherwise.
         double final = Config.FinalSigmasType == FinalSigmasType.Zero ? 0.0
-            : spacing == SolverSigmaSpacing.Training ? core.TrainSigmas[0] : sigmas[^1];
-        core.SetSchedule(ts, sigmas, final);
+            : spacing == SolverSigmaSpacing.Training ? Core.TrainSigmas[0] : sigmas[^1];
+        Core.SetSchedule(ts, sigmas, final);
         lastSample?.Dispose();
         lastSample = null;
         thisOrder = 0;
     }
 
-    /// <inheritdoc/>
-    public void SetBeginIndex(int beginIndex) => core.SetBeginIndex(beginIndex);
 
-    /// <summary>UniPC needs no input scaling; returns <paramref name="sample"/>.</summary>
-    public Tensor ScaleModelInput(Tensor sample, double timestep) => sample;
 
     /// <summary>
     /// One UniPC step: UniC corrects the sample the previous step predicted (using this step's model output), then
@@ -93,45 +76,45 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
     /// with lower_order_final, drops toward the end.
     /// </summary>
     /// <param name="modelOutput">(B, C, H, W) the model's prediction at <paramref name="timestep"/>.</param>
-    /// <param name="timestep">The current entry of <see cref="Timesteps"/>.</param>
+    /// <param name="timestep">The current entry of <c>Timesteps</c>.</param>
     /// <param name="sample">(B, C, H, W) the sample the previous step returned.</param>
     /// <param name="noise">Unused (UniPC is deterministic).</param>
     /// <param name="generator">Unused.</param>
     /// <returns>The predicted next sample, and x_0 when predict_x0.</returns>
     /// <exception cref="InvalidOperationException"><see cref="SetTimesteps"/> has not been called, or the loop is done.</exception>
     /// <exception cref="ArgumentException">Shapes differ.</exception>
-    public SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
+    public override SchedulerOutput Step(Tensor modelOutput, double timestep, Tensor sample, Tensor? noise = null, Generator? generator = null)
     {
-        core.BeginStep(modelOutput, timestep, sample, noise: null, learnedVariance: false);
+        Core.BeginStep(modelOutput, timestep, sample, noise: null, learnedVariance: false);
         using var scope = torch.NewDisposeScope();
-        int i = core.StepIndex;
+        int i = Core.StepIndex;
 
         // 1. This step's model output in the solver's variable.
-        var converted = Config.PredictX0 ? core.DataPrediction(modelOutput, sample) : core.NoisePrediction(modelOutput, sample, threshold: false);
+        var converted = Config.PredictX0 ? Core.DataPrediction(modelOutput, sample) : Core.NoisePrediction(modelOutput, sample, threshold: false);
 
         // 2. UniC: correct the previous prediction with it (at the previous step's order).
         bool useCorrector = i > 0 && !Config.DisableCorrector.Contains(i - 1) && lastSample is not null;
         var x = useCorrector ? CorrectorUpdate(converted, lastSample!, sample, thisOrder) : sample;
 
         // 3. History, and this step's order: warm-up, then lower near the end.
-        core.Push(converted, modelOutput, sample);
-        int order = Config.LowerOrderFinal ? Math.Min(Config.SolverOrder, core.TimestepCount - i) : Config.SolverOrder;
-        thisOrder = Math.Min(order, core.LowerOrderNums + 1);
+        Core.Push(converted, modelOutput, sample);
+        int order = Config.LowerOrderFinal ? Math.Min(Config.SolverOrder, Core.TimestepCount - i) : Config.SolverOrder;
+        thisOrder = Math.Min(order, Core.LowerOrderNums + 1);
         lastSample?.Dispose();
         lastSample = ExponentialSolverCore.Keep(x, modelOutput, sample);
 
         // 4. UniP: predict the next sample.
         var prev = PredictorUpdate(x, thisOrder);
-        core.EndStep();
+        Core.EndStep();
         return new SchedulerOutput(prev.MoveToOuterDisposeScope(), Config.PredictX0 ? converted.alias().MoveToOuterDisposeScope() : null);
     }
 
     /// <summary>UniP-p with B(h) (paper, algorithm 2): from x at s0 = the current entry to t = the next.</summary>
     Tensor PredictorUpdate(Tensor x, int order)
     {
-        int s = core.StepIndex;
-        var m0 = core.Output(0)!;
-        var (rks, d1s, h) = Differences(s, s + 1, order, m0, back => s - back, back => core.Output(back)!);
+        int s = Core.StepIndex;
+        var m0 = Core.Output(0)!;
+        var (rks, d1s, h) = Differences(s, s + 1, order, m0, back => s - back, back => Core.Output(back)!);
         var (r, b, hPhi1, bH) = Coefficients(rks, h);
         Tensor? rhos = order switch
         {
@@ -146,9 +129,9 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
     /// <summary>UniC-p with B(h) (paper, algorithm 1): re-takes the previous step from its start with this step's output.</summary>
     Tensor CorrectorUpdate(Tensor modelT, Tensor last, Tensor predicted, int order)
     {
-        int s = core.StepIndex;
-        var m0 = core.Output(0)!; // the previous step's output (the history is not yet shifted)
-        var (rks, d1s, h) = Differences(s - 1, s, order, m0, back => s - (back + 1), back => core.Output(back)!);
+        int s = Core.StepIndex;
+        var m0 = Core.Output(0)!; // the previous step's output (the history is not yet shifted)
+        var (rks, d1s, h) = Differences(s - 1, s, order, m0, back => s - (back + 1), back => Core.Output(back)!);
         var (r, b, hPhi1, bH) = Coefficients(rks, h);
         var rhos = order == 1 ? torch.ones(1, dtype: predicted.dtype) * 0.5f : torch.linalg.solve(r, b).to(predicted.dtype);
         var d1t = modelT - m0;
@@ -162,13 +145,13 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
     /// <summary>h = lambda_t - lambda_s0 and, for k &lt; order, r_k and D_k from the history (r_K = 1 appended).</summary>
     (Tensor Rks, Tensor[] D1s, float H) Differences(int s0, int t, int order, Tensor m0, Func<int, int> indexBack, Func<int, Tensor> outputBack)
     {
-        float lambdaS0 = core.Lambda(s0);
-        float h = core.Lambda(t) - lambdaS0;
+        float lambdaS0 = Core.Lambda(s0);
+        float h = Core.Lambda(t) - lambdaS0;
         var rks = new float[order];
         var d1s = new Tensor[order - 1];
         for (int k = 1; k < order; k++)
         {
-            float rk = (core.Lambda(indexBack(k)) - lambdaS0) / h;
+            float rk = (Core.Lambda(indexBack(k)) - lambdaS0) / h;
             rks[k - 1] = rk;
             d1s[k - 1] = (outputBack(k) - m0) / rk;
         }
@@ -203,8 +186,8 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
     /// </summary>
     Tensor Combine(Tensor x, int s0, int t, Tensor m0, float hPhi1, float bH, Tensor? residual)
     {
-        var (alphaT, sigmaT) = core.AlphaSigma(t);
-        var (alphaS0, sigmaS0) = core.AlphaSigma(s0);
+        var (alphaT, sigmaT) = Core.AlphaSigma(t);
+        var (alphaS0, sigmaS0) = Core.AlphaSigma(s0);
         var (scale, weight) = Config.PredictX0 ? (sigmaT / sigmaS0, alphaT) : (alphaT / alphaS0, sigmaT);
         var xt = scale * x - weight * hPhi1 * m0;
         return residual is null ? xt : xt - weight * bH * residual;
@@ -216,7 +199,4 @@ public sealed class UniPCMultistepScheduler : IDiffusionScheduler
         double d = x;
         return (float)(Math.Abs(d) < 1e-5 ? d + d * d / 2 + d * d * d / 6 : Math.Exp(d) - 1);
     }
-
-    /// <inheritdoc/>
-    public Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps) => core.AddNoise(originalSamples, noise, timesteps);
 }

@@ -26,6 +26,7 @@ public sealed record UniPCMultistepSchedulerConfig : ExponentialSolverConfig
     [JsonPropertyName("final_sigmas_type")] public FinalSigmasType FinalSigmasType { get; init; } = FinalSigmasType.Zero;
     /// <summary>Rescale betas to zero terminal SNR (Lin et al. 2023).</summary>
     [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
+    internal override bool ZeroTerminalSnr => RescaleBetasZeroSnr;
     /// <summary>Lower end of the Karras / exponential schedule; the training sigma_min when null.</summary>
     [JsonPropertyName("sigma_min")] public double? SigmaMin { get; init; }
     /// <summary>Upper end of the Karras / exponential schedule; the training sigma_max when null.</summary>
