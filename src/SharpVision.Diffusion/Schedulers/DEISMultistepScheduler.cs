@@ -40,7 +40,7 @@ public sealed class DEISMultistepScheduler : ExponentialSolverScheduler<DEISMult
     public override void SetTimesteps(int numInferenceSteps)
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
-        var spaced = ExponentialSolverCore.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
+        var spaced = SolverSchedule.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
         var spacing = ConvertedSpacing;
         var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: true);
         Core.SetSchedule(ts, sigmas, spacing == SolverSigmaSpacing.Training ? Core.TrainSigmas[0] : sigmas[^1]);

@@ -50,7 +50,7 @@ public sealed class DPMSolverMultistepScheduler : ExponentialSolverScheduler<DPM
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
         int last = Config.NumTrainTimesteps - Core.ClippedCount(Config.LambdaMinClipped);
-        var spaced = ExponentialSolverCore.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, last, numInferenceSteps, Config.StepsOffset);
+        var spaced = SolverSchedule.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, last, numInferenceSteps, Config.StepsOffset);
         var spacing = Config.UseLuLambdas ? SolverSigmaSpacing.LuLambdas : ConvertedSpacing;
         // diffusers keeps the cosine schedule's converted timesteps fractional (then truncated to int64).
         var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: Config.BetaSchedule != BetaSchedule.SquaredcosCapV2);

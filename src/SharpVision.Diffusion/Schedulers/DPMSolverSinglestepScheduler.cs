@@ -48,7 +48,7 @@ public sealed class DPMSolverSinglestepScheduler : ExponentialSolverScheduler<DP
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
         int last = Config.NumTrainTimesteps - Core.ClippedCount(Config.LambdaMinClipped);
-        var spaced = ExponentialSolverCore.SpacedTimesteps(TimestepSpacing.Linspace, Config.NumTrainTimesteps, last, numInferenceSteps, 0);
+        var spaced = SolverSchedule.SpacedTimesteps(TimestepSpacing.Linspace, Config.NumTrainTimesteps, last, numInferenceSteps, 0);
         var spacing = ConvertedSpacing;
         var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: true);
         Core.SetSchedule(ts, sigmas, Config.FinalSigmasType == FinalSigmasType.SigmaMin ? Core.TrainSigmas[0] : 0.0);

@@ -56,7 +56,7 @@ public sealed class UniPCMultistepScheduler : ExponentialSolverScheduler<UniPCMu
     public override void SetTimesteps(int numInferenceSteps)
     {
         NoiseSchedule.RequireStepCount(numInferenceSteps, Config.NumTrainTimesteps);
-        var spaced = ExponentialSolverCore.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
+        var spaced = SolverSchedule.SpacedTimesteps(Config.TimestepSpacing, Config.NumTrainTimesteps, Config.NumTrainTimesteps, numInferenceSteps, Config.StepsOffset);
         var spacing = ConvertedSpacing;
         var (ts, sigmas) = Core.Schedule(spaced, spacing, roundConverted: true, Config.SigmaMin, Config.SigmaMax);
         // sigma_min means the schedule's own last level for a converted schedule, the training sigma_min otherwise.

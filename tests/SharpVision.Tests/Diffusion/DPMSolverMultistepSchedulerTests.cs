@@ -60,6 +60,14 @@ public sealed class DPMSolverMultistepSchedulerTests
     }
 
     [Fact]
+    public void PythonNonFiniteLiterals_AreReadOutsideStringsOnly()
+    {
+        var config = SchedulerFactory.ReadConfig("""{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity, "note": "NaN or -Infinity"}""");
+        Assert.True(double.IsNegativeInfinity(((DPMSolverMultistepSchedulerConfig)config).LambdaMinClipped));
+        Assert.Contains("\"note\": \"NaN or -Infinity\"", config.ToJson());
+    }
+
+    [Fact]
     public void LambdaMinClipped_DropsTheNoisiestTimesteps()
     {
         var clipped = Create(""", "beta_schedule": "squaredcos_cap_v2", "lambda_min_clipped": -5.1""");
