@@ -16,6 +16,9 @@ public sealed class DEISMultistepSchedulerTests
     [Fact]
     public void StepBeforeSetTimesteps_Throws() => SolverSchedulerChecks.AssertStepNeedsTimesteps(Create());
 
+    [Fact]
+    public void LongerLoops_KeepTheLiveTensorCountFlat() => SolverSchedulerChecks.AssertLiveCountFlat(Create(""", "solver_order": 3"""));
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

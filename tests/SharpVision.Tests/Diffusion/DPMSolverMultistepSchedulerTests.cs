@@ -41,6 +41,9 @@ public sealed class DPMSolverMultistepSchedulerTests
     [Fact]
     public void StepBeforeSetTimesteps_Throws() => SolverSchedulerChecks.AssertStepNeedsTimesteps(Create());
 
+    [Fact]
+    public void LongerLoops_KeepTheLiveTensorCountFlat() => SolverSchedulerChecks.AssertLiveCountFlat(Create(""", "solver_order": 3"""));
+
     [Theory]
     [InlineData("dpmsolver++", 2)]
     [InlineData("dpmsolver++", 3)]

@@ -14,6 +14,9 @@ public sealed class DPMSolverSinglestepSchedulerTests
     [Fact]
     public void StepBeforeSetTimesteps_Throws() => SolverSchedulerChecks.AssertStepNeedsTimesteps(Create());
 
+    [Fact]
+    public void LongerLoops_KeepTheLiveTensorCountFlat() => SolverSchedulerChecks.AssertLiveCountFlat(Create(""", "solver_order": 3"""));
+
     [Theory]
     [InlineData(2, 9)]
     [InlineData(3, 10)]

@@ -38,6 +38,18 @@ static class SolverSchedulerChecks
         Assert.Equal(first.data<float>().ToArray(), second.data<float>().ToArray());
     }
 
+    /// <summary>
+    /// A loop twice as long leaves as many live tensors as a short one: the scheduler keeps only its bounded history
+    /// (the previous loop's is freed by SetTimesteps) and every step's temporaries die with the caller's scope.
+    /// </summary>
+    public static void AssertLiveCountFlat(IDiffusionScheduler scheduler)
+    {
+        using (NewDisposeScope()) RunLoop(scheduler, 6);
+        long afterShort = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (NewDisposeScope()) RunLoop(scheduler, 12);
+        Assert.Equal(afterShort, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     /// <summary>Reading <paramref name="json"/> through the factory fails with an ArgumentException naming the key and every allowed value.</summary>
     public static void AssertRejected(string json, string key, params string[] mentioned)
     {

@@ -21,6 +21,9 @@ public sealed class UniPCMultistepSchedulerTests
     [Fact]
     public void StepBeforeSetTimesteps_Throws() => SolverSchedulerChecks.AssertStepNeedsTimesteps(Create());
 
+    [Fact]
+    public void LongerLoops_KeepTheLiveTensorCountFlat() => SolverSchedulerChecks.AssertLiveCountFlat(Create(""", "solver_order": 3"""));
+
     [Theory]
     [InlineData("bh1", 2)]
     [InlineData("bh2", 3)]
