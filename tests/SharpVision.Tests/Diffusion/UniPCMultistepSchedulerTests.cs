@@ -19,6 +19,21 @@ public sealed class UniPCMultistepSchedulerTests
     }
 
     [Fact]
+    public void SwitchingFromDPMSolver_TakesItsScheduleAndMapsTheSolverType()
+    {
+        var dpm = SolverSchedulerChecks.Create<DPMSolverMultistepScheduler>(""", "beta_schedule": "scaled_linear", "solver_type": "heun", "use_karras_sigmas": true""");
+        var unipc = (UniPCMultistepScheduler)SchedulerFactory.Switch(dpm.Config, "UniPCMultistepScheduler");
+        Assert.Equal(UniPCSolverType.Bh2, unipc.Config.SolverType);
+        Assert.Equal(BetaSchedule.ScaledLinear, unipc.Config.BetaSchedule);
+        Assert.True(unipc.Config.UseKarrasSigmas);
+        var deis = (DEISMultistepScheduler)SchedulerFactory.Switch(unipc.Config, "DEISMultistepScheduler");
+        Assert.Equal(DEISSolverType.Logrho, deis.Config.SolverType);
+        var back = (DPMSolverMultistepScheduler)SchedulerFactory.Switch(deis.Config, "DPMSolverMultistepScheduler");
+        Assert.Equal(DPMSolverAlgorithmType.DPMSolverPlusPlus, back.Config.AlgorithmType);
+        Assert.Equal(DPMSolverType.Midpoint, back.Config.SolverType);
+    }
+
+    [Fact]
     public void StepBeforeSetTimesteps_Throws() => SolverSchedulerChecks.AssertStepNeedsTimesteps(Create());
 
     [Fact]
