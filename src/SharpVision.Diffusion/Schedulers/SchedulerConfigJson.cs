@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using SharpVision.Nn.Checkpoints;
 
 namespace SharpVision.Diffusion.Schedulers;
@@ -8,7 +9,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// scheduler_config.json reading and writing shared by the scheduler configs. Writes keys sorted and indented by
 /// two, as diffusers' <c>save_config</c> does, so files diff cleanly against the reference's.
 /// </summary>
-public static class SchedulerConfigJson
+public static partial class SchedulerConfigJson
 {
     public const string FileName = "scheduler_config.json";
 
@@ -29,7 +30,7 @@ public static class SchedulerConfigJson
         ArgumentNullException.ThrowIfNull(json);
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidDataException($"{typeof(T).Name}: the JSON is null");
+            return JsonSerializer.Deserialize<T>(QuotePythonLiterals(json), Options) ?? throw new InvalidDataException($"{typeof(T).Name}: the JSON is null");
         }
         catch (JsonException e)
         {
@@ -48,7 +49,7 @@ public static class SchedulerConfigJson
             node.Remove(key);
             sorted[key] = value;
         }
-        return sorted.ToJsonString(Options) + "\n";
+        return UnquotedNamedFloats().Replace(sorted.ToJsonString(Options), "$1") + "\n";
     }
 
     /// <summary>The file itself, or a folder's <c>scheduler_config.json</c> (a pipeline's <c>scheduler/</c> folder).</summary>
@@ -71,11 +72,52 @@ public static class SchedulerConfigJson
         ArgumentNullException.ThrowIfNull(json);
         try
         {
-            return (SchedulerConfig)(JsonSerializer.Deserialize(json, type, Options) ?? throw new InvalidDataException($"{type.Name}: the JSON is null"));
+            return (SchedulerConfig)(JsonSerializer.Deserialize(QuotePythonLiterals(json), type, Options) ?? throw new InvalidDataException($"{type.Name}: the JSON is null"));
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{type.Name}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Parses a config text into a node, accepting the bare <c>NaN</c>, <c>Infinity</c> and <c>-Infinity</c> that
+    /// Python's json module writes for non-finite floats (diffusers' <c>lambda_min_clipped = -inf</c>); they become the
+    /// strings System.Text.Json reads back as doubles.
+    /// </summary>
+    /// <exception cref="JsonException">Malformed JSON.</exception>
+    public static JsonNode? ParseNode(string json, JsonDocumentOptions documentOptions = default) =>
+        JsonNode.Parse(QuotePythonLiterals(json), documentOptions: documentOptions);
+
+    /// <summary>Quotes the bare NaN/Infinity/-Infinity tokens outside strings (Python's json output), leaving the rest as is.</summary>
+    internal static string QuotePythonLiterals(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (!json.Contains("NaN", StringComparison.Ordinal) && !json.Contains("Infinity", StringComparison.Ordinal)) return json;
+        var result = new System.Text.StringBuilder(json.Length + 8);
+        bool inString = false;
+        for (int i = 0; i < json.Length; i++)
+        {
+            char c = json[i];
+            if (inString)
+            {
+                result.Append(c);
+                if (c == '\\' && i + 1 < json.Length) result.Append(json[++i]);
+                else if (c == '"') inString = false;
+                continue;
+            }
+            if (c == '"') { inString = true; result.Append(c); continue; }
+            string? token = json.AsSpan(i).StartsWith("-Infinity") ? "-Infinity"
+                : json.AsSpan(i).StartsWith("Infinity") ? "Infinity"
+                : json.AsSpan(i).StartsWith("NaN") ? "NaN" : null;
+            if (token is null) { result.Append(c); continue; }
+            result.Append('"').Append(token).Append('"');
+            i += token.Length - 1;
+        }
+        return result.ToString();
+    }
+
+    /// <summary>A non-finite float written as a string value; written back bare, as Python's json does, so diffusers reads a float.</summary>
+    [GeneratedRegex(@"(?<=[:\[,]\s*)""(-?Infinity|NaN)""(?=\s*[,\]}\r\n])")]
+    private static partial Regex UnquotedNamedFloats();
 }

@@ -26,6 +26,10 @@ public static class SchedulerFactory
         ["KDPM2AncestralDiscreteScheduler"] = new(typeof(KDPM2AncestralDiscreteSchedulerConfig), c => new KDPM2AncestralDiscreteScheduler((KDPM2AncestralDiscreteSchedulerConfig)c)),
         ["KDPM2DiscreteScheduler"] = new(typeof(KDPM2DiscreteSchedulerConfig), c => new KDPM2DiscreteScheduler((KDPM2DiscreteSchedulerConfig)c)),
         ["LMSDiscreteScheduler"] = new(typeof(LMSDiscreteSchedulerConfig), c => new LMSDiscreteScheduler((LMSDiscreteSchedulerConfig)c)),
+        ["DPMSolverMultistepScheduler"] = new(typeof(DPMSolverMultistepSchedulerConfig), c => new DPMSolverMultistepScheduler((DPMSolverMultistepSchedulerConfig)c)),
+        ["DPMSolverSinglestepScheduler"] = new(typeof(DPMSolverSinglestepSchedulerConfig), c => new DPMSolverSinglestepScheduler((DPMSolverSinglestepSchedulerConfig)c)),
+        ["UniPCMultistepScheduler"] = new(typeof(UniPCMultistepSchedulerConfig), c => new UniPCMultistepScheduler((UniPCMultistepSchedulerConfig)c)),
+        ["DEISMultistepScheduler"] = new(typeof(DEISMultistepSchedulerConfig), c => new DEISMultistepScheduler((DEISMultistepSchedulerConfig)c)),
     };
 
     /// <summary>The diffusers class names this factory builds, sorted.</summary>
@@ -59,7 +63,7 @@ public static class SchedulerFactory
         JsonObject node;
         try
         {
-            node = JsonNode.Parse(json, documentOptions: new() { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip }) as JsonObject
+            node = SchedulerConfigJson.ParseNode(json, documentOptions: new() { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip }) as JsonObject
                    ?? throw new InvalidDataException($"{source}: expected a JSON object");
         }
         catch (System.Text.Json.JsonException e)
@@ -77,8 +81,29 @@ public static class SchedulerFactory
             foreach (var key in node.Select(kv => kv.Key).ToList())
                 if (!keys.Contains(key)) node.Remove(key);
             node["_class_name"] = target;
+            AdoptSiblingOptions(node, target);
         }
         return SchedulerConfigJson.FromJson(node.ToJsonString(), entry.ConfigType);
+    }
+
+    // Option values of a sibling solver that the target class replaces by its own when switching, as the diffusers
+    // constructors do with register_to_config (e.g. DPM-Solver's solver_type midpoint becomes UniPC's bh2).
+    static readonly Dictionary<(string Class, string Key), (string[] From, string To)> SiblingOptions = new()
+    {
+        [("DPMSolverMultistepScheduler", "algorithm_type")] = (["deis"], "dpmsolver++"),
+        [("DPMSolverMultistepScheduler", "solver_type")] = (["logrho", "bh1", "bh2"], "midpoint"),
+        [("DPMSolverSinglestepScheduler", "algorithm_type")] = (["deis"], "dpmsolver++"),
+        [("DPMSolverSinglestepScheduler", "solver_type")] = (["logrho", "bh1", "bh2"], "midpoint"),
+        [("UniPCMultistepScheduler", "solver_type")] = (["midpoint", "heun", "logrho"], "bh2"),
+        [("DEISMultistepScheduler", "algorithm_type")] = (["dpmsolver", "dpmsolver++"], "deis"),
+        [("DEISMultistepScheduler", "solver_type")] = (["midpoint", "heun", "bh1", "bh2"], "logrho"),
+    };
+
+    static void AdoptSiblingOptions(JsonObject node, string className)
+    {
+        foreach (var ((cls, key), (from, to)) in SiblingOptions)
+            if (cls == className && node[key] is JsonValue v && v.TryGetValue<string>(out var value) && from.Contains(value))
+                node[key] = to;
     }
 
     /// <summary>Builds a scheduler from a scheduler_config.json file or a folder holding one; <paramref name="className"/> overrides the file's class.</summary>

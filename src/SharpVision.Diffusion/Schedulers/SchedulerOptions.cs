@@ -89,6 +89,66 @@ public enum DDPMVarianceType
     LearnedRange,
 }
 
+/// <summary>Which DPM-Solver variant integrates the diffusion ODE or SDE (diffusers' <c>algorithm_type</c>; Lu et al. 2022).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<DPMSolverAlgorithmType>))]
+public enum DPMSolverAlgorithmType
+{
+    /// <summary><c>dpmsolver</c>: DPM-Solver on the noise prediction (https://arxiv.org/abs/2206.00927).</summary>
+    DPMSolver,
+    /// <summary><c>dpmsolver++</c>: DPM-Solver++ on the data (x_0) prediction (https://arxiv.org/abs/2211.01095).</summary>
+    DPMSolverPlusPlus,
+    /// <summary><c>sde-dpmsolver</c>: the SDE variant of DPM-Solver (adds noise each step).</summary>
+    SdeDPMSolver,
+    /// <summary><c>sde-dpmsolver++</c>: the SDE variant of DPM-Solver++ (adds noise each step).</summary>
+    SdeDPMSolverPlusPlus,
+}
+
+/// <summary>How second-order DPM-Solver combines the two model outputs (diffusers' <c>solver_type</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<DPMSolverType>))]
+public enum DPMSolverType
+{
+    /// <summary><c>midpoint</c>: the midpoint rule of the DPM-Solver++ paper (weight 1/2 on the difference term).</summary>
+    Midpoint,
+    /// <summary><c>heun</c>: the Heun-like weighting (phi_2 on the difference term).</summary>
+    Heun,
+}
+
+/// <summary>UniPC's B(h) function (diffusers' <c>solver_type</c>; Zhao et al. 2023, https://arxiv.org/abs/2302.04867, section 3.3).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<UniPCSolverType>))]
+public enum UniPCSolverType
+{
+    /// <summary><c>bh1</c>: B(h) = h, recommended below 10 steps.</summary>
+    Bh1,
+    /// <summary><c>bh2</c>: B(h) = e^h - 1.</summary>
+    Bh2,
+}
+
+/// <summary>DEIS's integrator (diffusers' <c>algorithm_type</c>; only <c>deis</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<DEISAlgorithmType>))]
+public enum DEISAlgorithmType
+{
+    /// <summary><c>deis</c>: the exponential integrator on the noise prediction (Zhang and Chen 2022, https://arxiv.org/abs/2204.13902).</summary>
+    Deis,
+}
+
+/// <summary>DEIS's polynomial extrapolation variable (diffusers' <c>solver_type</c>; only <c>logrho</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<DEISSolverType>))]
+public enum DEISSolverType
+{
+    /// <summary><c>logrho</c>: Lagrange polynomials in log rho, rho = sigma / alpha.</summary>
+    Logrho,
+}
+
+/// <summary>The flow-matching time shift used with dynamic shifting (diffusers' <c>time_shift_type</c>).</summary>
+[JsonConverter(typeof(SchedulerOptionConverter<TimeShiftType>))]
+public enum TimeShiftType
+{
+    /// <summary><c>exponential</c>: e^mu / (e^mu + (1/t - 1)^sigma).</summary>
+    Exponential,
+    /// <summary><c>linear</c>: mu / (mu + (1/t - 1)^sigma).</summary>
+    Linear,
+}
+
 /// <summary>
 /// The exact strings diffusers uses for the scheduler options, and the parsing that rejects anything else
 /// with a message listing the allowed values.
@@ -104,6 +164,12 @@ public static class SchedulerOptions
         [typeof(TimestepType)] = ("timestep_type", ["discrete", "continuous"]),
         [typeof(FinalSigmasType)] = ("final_sigmas_type", ["zero", "sigma_min"]),
         [typeof(DDPMVarianceType)] = ("variance_type", ["fixed_small", "fixed_small_log", "fixed_large", "fixed_large_log", "learned", "learned_range"]),
+        [typeof(DPMSolverAlgorithmType)] = ("algorithm_type", ["dpmsolver", "dpmsolver++", "sde-dpmsolver", "sde-dpmsolver++"]),
+        [typeof(DPMSolverType)] = ("solver_type", ["midpoint", "heun"]),
+        [typeof(UniPCSolverType)] = ("solver_type", ["bh1", "bh2"]),
+        [typeof(DEISAlgorithmType)] = ("algorithm_type", ["deis"]),
+        [typeof(DEISSolverType)] = ("solver_type", ["logrho"]),
+        [typeof(TimeShiftType)] = ("time_shift_type", ["exponential", "linear"]),
     };
 
     /// <summary>The config key of an option type, e.g. <c>beta_schedule</c>.</summary>

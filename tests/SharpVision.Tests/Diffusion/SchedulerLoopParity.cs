@@ -20,8 +20,8 @@ public sealed class SchedulerLoopParity : IParityHandler
         var configPath = c.PathOf(c.String("config_file")!);
         var scheduler = SchedulerFactory.FromConfigFile(configPath);
         Assert.Equal(c.String("class_name"), scheduler.Config.ClassName);
-        var original = JsonNode.Parse(File.ReadAllText(configPath));
-        var written = JsonNode.Parse(scheduler.Config.ToJson());
+        var original = SchedulerConfigJson.ParseNode(File.ReadAllText(configPath));
+        var written = SchedulerConfigJson.ParseNode(scheduler.Config.ToJson());
         Assert.True(JsonNode.DeepEquals(original, written), $"{c.Name}: the config does not write back unchanged:\n{written}");
 
         int steps = (int)c.Long("num_inference_steps")!.Value;
