@@ -42,8 +42,12 @@ public sealed class SchedulerLoopParity : IParityHandler
             double t = scheduler.Timesteps[k];
             c.Expect($"step{k}.scaled_model_input", scheduler.ScaleModelInput(sample, t), p);
             var noise = c.Has($"step{k}.noise") ? c.Input($"step{k}.noise", p) : null;
-            var output = scheduler.Step(c.Input($"step{k}.model_output", p), t, sample, noise);
-            c.Expect($"step{k}.expected_prev_sample", output.PrevSample, p);
+            var modelOutput = c.Input($"step{k}.model_output", p);
+            var output = scheduler.Step(modelOutput, t, sample, noise);
+            if (c.Raw($"step{k}.expected_prev_sample").isnan().all().item<bool>())
+                ExpectLimitWhereReferenceIsNaN(c, k, scheduler, output.PrevSample);
+            else
+                c.Expect($"step{k}.expected_prev_sample", output.PrevSample, p);
             if (c.Has($"step{k}.expected_pred_original_sample"))
             {
                 Assert.NotNull(output.PredOriginalSample);
@@ -56,5 +60,18 @@ public sealed class SchedulerLoopParity : IParityHandler
         fresh.SetTimesteps(steps);
         var noised = fresh.AddNoise(c.Input("add_noise.original", p), c.Input("add_noise.noise", p), c.Raw("add_noise.timesteps"));
         c.Expect("add_noise.expected", noised, p);
+    }
+
+    /// <summary>
+    /// UniPC bh1 ending at sigma 0: diffusers multiplies B(h) = h = -inf by a zero residual and returns NaN for the
+    /// whole last sample (the fixture stores it). SharpVision returns the limit, a finite sample (the data prediction);
+    /// this is the one documented deviation the scheduler_loop cases allow, and only for that configuration.
+    /// </summary>
+    static void ExpectLimitWhereReferenceIsNaN(ParityCase c, int k, IDiffusionScheduler scheduler, Tensor actual)
+    {
+        var config = Assert.IsType<UniPCMultistepSchedulerConfig>(scheduler.Config);
+        Assert.Equal(UniPCSolverType.Bh1, config.SolverType);
+        Assert.Equal(scheduler.Timesteps.Count - 1, k);
+        Assert.True(actual.isfinite().all().item<bool>(), $"{c.Name}: step {k} should give the finite limit where diffusers gives NaN");
     }
 }
