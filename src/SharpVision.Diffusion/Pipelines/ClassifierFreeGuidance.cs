@@ -58,6 +58,14 @@ public static class ClassifierFreeGuidance
     /// <exception cref="ArgumentException">Guidance requested for a model without a null class.</exception>
     public static Tensor Predict(UNet2DModel unet, Tensor sample, long timestep, Tensor? labels, double guidanceScale)
     {
+        using var t = torch.tensor(new[] { timestep }, dtype: ScalarType.Int64, device: sample.device);
+        return Predict(unet, sample, t, labels, guidanceScale);
+    }
+
+    /// <summary>The same at a timestep given as a tensor (fractional for the sigma-space schedulers: Heun, KDPM2, Euler).</summary>
+    /// <param name="timestep">Scalar or (1) timestep, int64 or floating.</param>
+    public static Tensor Predict(UNet2DModel unet, Tensor sample, Tensor timestep, Tensor? labels, double guidanceScale)
+    {
         ArgumentNullException.ThrowIfNull(unet);
         if (guidanceScale == 1.0 || labels is null)
         {

@@ -57,7 +57,9 @@ public static class SchedulerFactory
     /// </remarks>
     /// <exception cref="ArgumentException">Unknown class name, or an option value the class does not allow.</exception>
     /// <exception cref="InvalidDataException">Not a JSON object, or a field of the wrong type.</exception>
-    public static SchedulerConfig ReadConfig(string json, string? className = null, string source = "scheduler config")
+    /// <param name="overrides">Config keys set after the class switch (e.g. <c>use_karras_sigmas</c>: true), as a preset gives them.</param>
+    public static SchedulerConfig ReadConfig(string json, string? className = null, string source = "scheduler config",
+        IReadOnlyDictionary<string, JsonNode?>? overrides = null)
     {
         ArgumentNullException.ThrowIfNull(json);
         JsonObject node;
@@ -83,6 +85,8 @@ public static class SchedulerFactory
             node["_class_name"] = target;
             AdoptSiblingOptions(node, target);
         }
+        foreach (var (key, value) in overrides ?? new Dictionary<string, JsonNode?>())
+            node[key] = value?.DeepClone();
         return SchedulerConfigJson.FromJson(node.ToJsonString(), entry.ConfigType);
     }
 
