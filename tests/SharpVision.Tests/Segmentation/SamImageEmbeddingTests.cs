@@ -27,6 +27,15 @@ public sealed class SamImageEmbeddingTests : IDisposable
         return sam;
     }
 
+    /// <summary>Encodes the test image with a fresh random MobileSAM and saves its embedding to <paramref name="path"/>.</summary>
+    void SaveEmbedding(string path)
+    {
+        using var sam = RandomMobileSam();
+        using var predictor = new SamPredictor(sam);
+        predictor.SetImage(image, 40, 50);
+        predictor.SaveImageEmbedding(path);
+    }
+
     [Fact]
     public void A_saved_embedding_answers_prompts_exactly_as_the_encoded_image()
     {
@@ -51,10 +60,7 @@ public sealed class SamImageEmbeddingTests : IDisposable
     public void The_file_describes_the_model_and_the_image()
     {
         var path = Path.Combine(dir, "emb.safetensors");
-        using var sam = RandomMobileSam();
-        using var predictor = new SamPredictor(sam);
-        predictor.SetImage(image, 40, 50);
-        predictor.SaveImageEmbedding(path);
+        SaveEmbedding(path);
         var info = SamImageEmbedding.Read(path);
         Assert.Equal("custom", info.ModelType);
         Assert.Equal("TinyViT embed_dims [8, 16, 24, 32], depths [1, 1, 2, 1]", info.ImageEncoder);
@@ -66,12 +72,7 @@ public sealed class SamImageEmbeddingTests : IDisposable
     public void An_embedding_of_another_model_is_rejected_naming_both()
     {
         var path = Path.Combine(dir, "emb.safetensors");
-        using (var mobile = RandomMobileSam())
-        using (var predictor = new SamPredictor(mobile))
-        {
-            predictor.SetImage(image, 40, 50);
-            predictor.SaveImageEmbedding(path);
-        }
+        SaveEmbedding(path);
         using var vit = Sam.Build(Training.TinySam.Config);
         using var other = new SamPredictor(vit);
         var e = Assert.Throws<InvalidDataException>(() => other.LoadImageEmbedding(path));
