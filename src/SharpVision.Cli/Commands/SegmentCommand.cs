@@ -1,6 +1,7 @@
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Nn;
 using SharpVision.Segmentation.Sam;
 using TorchSharp;
 
@@ -12,18 +13,24 @@ public sealed class SegmentCommand : ICommand, IHasFlags
     public string Name => "segment";
     public string Summary => "Segment Anything: mask an image from point/box prompts with an official-format checkpoint";
     public string Usage => """
-        sharpvision segment --checkpoint FILE [--model-type vit_b|vit_l|vit_h | --config sam_config.json]
+        sharpvision segment --checkpoint FILE [--model-type vit_b|vit_l|vit_h|vit_t | --config sam_config.json]
                             --image in.png [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1] [--multimask]
                             --out mask.png
+        sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --embed in.png --out emb.safetensors
+        sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --embedding emb.safetensors
+                            [--image in.png] [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1] [--multimask] --out mask.png
 
-          --checkpoint FILE  a torch.save'd SAM state_dict (e.g. sam_vit_b_01ec64.pth)
+          --checkpoint FILE  a torch.save'd SAM state_dict (e.g. sam_vit_b_01ec64.pth, MobileSAM's mobile_sam.pt)
+          --model-type T     vit_b (default), vit_l, vit_h or vit_t (MobileSAM)
           --config FILE      build sizes for a custom model (the fields of the fixtures' sam_config.json)
           --point X,Y[,L]    a prompt point in pixels; L = 1 foreground (default) or 0 background; repeatable
           --box X0,Y0,X1,Y1  a box prompt in pixels
           --multimask        predict three masks and keep the one with the best predicted IoU
+          --embed IMAGE      run the image encoder once and save the embedding (safetensors) to --out
+          --embedding FILE   answer the prompts from a saved embedding instead of encoding --image
 
-        Writes the best mask to --out and the image with the mask, points and box drawn over it beside it
-        (NAME.overlay.png), and prints each mask's predicted IoU.
+        Writes the best mask to --out and, when the image is given, the image with the mask, points and box drawn
+        over it beside it (NAME.overlay.png), and prints each mask's predicted IoU.
         """;
 
     public IEnumerable<string> Flags => ["multimask"];
@@ -34,21 +41,43 @@ public sealed class SegmentCommand : ICommand, IHasFlags
         var configPath = args.Option("config");
         var modelType = args.Option("model-type");
         if (configPath is not null && modelType is not null) throw new UsageException("give --model-type or --config, not both");
-        var imagePath = args.Required("image");
+        var embedImage = args.Option("embed");
+        var embeddingPath = args.Option("embedding");
+        if (embedImage is not null && embeddingPath is not null) throw new UsageException("give --embed or --embedding, not both");
+        var imagePath = args.Option("image");
         var outPath = args.Required("out");
         var points = args.All("point").Select(ParsePoint).ToList();
         var boxText = args.Option("box");
         (double, double, double, double)? box = boxText is null ? null : ParseBox(boxText);
         bool multimask = args.Flag("multimask");
         args.RejectUnknown();
-        if (points.Count == 0 && box is null) throw new UsageException("give at least one --point or a --box");
+        if (embedImage is not null && (imagePath is not null || points.Count > 0 || box is not null || multimask))
+            throw new UsageException("--embed only encodes an image; give --image and prompts to a later run with --embedding");
+        if (embedImage is null && points.Count == 0 && box is null) throw new UsageException("give at least one --point or a --box");
+        if (embedImage is null && embeddingPath is null && imagePath is null) throw new UsageException("--image is required (or --embedding)");
 
         var config = configPath is not null ? SamConfig.Load(configPath) : SamConfig.ForModelType(modelType ?? "vit_b");
-        var (rgb, height, width) = Images.LoadRgb(imagePath);
+        // Check a saved embedding against the model before loading the checkpoint: a mismatch is the user's to fix.
+        if (embeddingPath is not null) SamImageEmbedding.Read(embeddingPath).CheckMatches(config, embeddingPath);
+        var image = embedImage ?? imagePath;
+        var (rgb, height, width) = image is null ? (null, 0, 0) : Images.LoadRgb(image);
         using var noGrad = torch.no_grad();
         using var model = Sam.FromCheckpoint(checkpoint, config);
         using var predictor = new SamPredictor(model);
-        predictor.SetImage(rgb, height, width, "RGB");
+        if (embeddingPath is not null)
+        {
+            predictor.LoadImageEmbedding(embeddingPath);
+            if (rgb is not null && (height, width) != predictor.OriginalSize)
+                throw new UsageException($"--image is {width}x{height} but {embeddingPath} was computed from a {predictor.OriginalSize.W}x{predictor.OriginalSize.H} image");
+            (height, width) = predictor.OriginalSize;
+        }
+        else predictor.SetImage(rgb!, height, width, "RGB");
+        if (embedImage is not null)
+        {
+            predictor.SaveImageEmbedding(outPath);
+            args.Out.WriteLine($"wrote {outPath}: the {Shapes.Format(predictor.GetImageEmbedding())} embedding of {embedImage} ({width}x{height}, {config.ModelType ?? "custom model"})");
+            return 0;
+        }
         using var prediction = predictor.Predict(
             points.Count > 0 ? points.Select(p => (p.X, p.Y)).ToList() : null,
             points.Count > 0 ? points.Select(p => p.Label).ToList() : null,
@@ -60,6 +89,11 @@ public sealed class SegmentCommand : ICommand, IHasFlags
             args.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mask {i}: predicted IoU {scores[i]:F4}{(i == best ? "  (written)" : "")}"));
         var mask = prediction.Masks[best].contiguous().data<bool>().ToArray();
         Images.SaveMask(mask, height, width, outPath);
+        if (rgb is null)
+        {
+            args.Out.WriteLine($"wrote {outPath}");
+            return 0;
+        }
         var overlay = Path.ChangeExtension(outPath, null) + ".overlay.png";
         Images.SaveOverlay(rgb, height, width, mask, overlay,
             points.Select(p => ((float)p.X, (float)p.Y, p.Label)).ToList(),

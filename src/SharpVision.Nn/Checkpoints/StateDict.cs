@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -57,11 +61,57 @@ public static class StateDict
     }
 
     /// <summary>Writes a state_dict as safetensors, atomically (temporary file, then rename).</summary>
-    public static void SaveSafetensors(IReadOnlyDictionary<string, Tensor> stateDict, string path)
+    /// <param name="metadata">String pairs for the header's <c>__metadata__</c> (what the file holds), or null for none.</param>
+    public static void SaveSafetensors(IReadOnlyDictionary<string, Tensor> stateDict, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         var contiguous = stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
-        AtomicFile.Write(path, s => Safetensors.SaveStateDict(s, contiguous, leaveOpen: true));
+        if (metadata is null)
+        {
+            AtomicFile.Write(path, s => Safetensors.SaveStateDict(s, contiguous, leaveOpen: true));
+            return;
+        }
+        // The header is JSON after its little-endian u64 length; tensor offsets count from the data after it,
+        // so adding __metadata__ to the header leaves the data untouched.
+        using var buffer = new MemoryStream();
+        Safetensors.SaveStateDict(buffer, contiguous, leaveOpen: true);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        int headerLength = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(bytes.Span));
+        var header = JsonNode.Parse(bytes.Span.Slice(8, headerLength))!.AsObject();
+        header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
+        AtomicFile.Write(path, s =>
+        {
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            s.Write(length);
+            s.Write(json);
+            for (int i = json.Length; i < padded; i++) s.WriteByte((byte)' ');
+            s.Write(bytes.Span[(8 + headerLength)..]);
+        });
+    }
+
+    /// <summary>The <c>__metadata__</c> string pairs of a safetensors file's header (empty when it has none).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file does not start with a safetensors header.</exception>
+    public static IReadOnlyDictionary<string, string> ReadSafetensorsMetadata(string path)
+    {
+        RequireFile(path);
+        using var f = File.OpenRead(path);
+        Span<byte> length = stackalloc byte[8];
+        ulong n = f.Length >= 8 && f.Read(length) == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(length) : ulong.MaxValue;
+        if (n > (ulong)(f.Length - 8) || n > 100_000_000) throw new InvalidDataException($"{path} is not a safetensors file (no header)");
+        var header = new byte[n];
+        f.ReadExactly(header);
+        try
+        {
+            using var doc = JsonDocument.Parse(header);
+            if (!doc.RootElement.TryGetProperty("__metadata__", out var meta) || meta.ValueKind != JsonValueKind.Object)
+                return new Dictionary<string, string>();
+            return meta.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText(), StringComparer.Ordinal);
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path} is not a safetensors file: its header is not JSON ({e.Message})", e); }
     }
 
     /// <summary>Writes a state_dict in torch.save's zip format (loadable with <c>torch.load</c>), atomically.</summary>

@@ -11,7 +11,7 @@ namespace SharpVision.Segmentation.Sam;
 /// of 1×1 and 3×3 convolutions with <see cref="LayerNorm2d"/>. Follows segment-anything
 /// modeling/image_encoder.py <c>ImageEncoderViT</c> (dca509f); the fields are its attribute names.
 /// </summary>
-public sealed class ImageEncoderViT : nn.Module<Tensor, Tensor>
+public sealed class ImageEncoderViT : SamImageEncoder
 {
     public readonly PatchEmbed patch_embed;
     public readonly Parameter? pos_embed;
@@ -19,7 +19,7 @@ public sealed class ImageEncoderViT : nn.Module<Tensor, Tensor>
     public readonly Sequential neck;
 
     /// <summary>Side of the square input image.</summary>
-    public long ImgSize { get; }
+    public override long ImgSize { get; }
     /// <summary>Token width of the ViT.</summary>
     public long EmbedDim { get; }
 
@@ -68,7 +68,7 @@ public sealed class ImageEncoderViT : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Switches every block's attention to <c>scaled_dot_product_attention</c> (true) or the reference's explicit softmax.</summary>
-    public void UseScaledDotProductAttention(bool enabled)
+    public override void UseScaledDotProductAttention(bool enabled)
     {
         foreach (var block in blocks) block.attn.UseScaledDotProductAttention = enabled;
     }

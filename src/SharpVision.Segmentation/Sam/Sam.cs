@@ -10,8 +10,9 @@ namespace SharpVision.Segmentation.Sam;
 /// Segment Anything (Kirillov et al. 2023, https://arxiv.org/abs/2304.02643): an image encoder run once
 /// per image, a prompt encoder and a light mask decoder run per prompt. Holds the three parts under the
 /// reference's attribute names, so <c>state_dict()</c> keys equal those of the official checkpoints, and
-/// the pre- and post-processing of segment-anything modeling/sam.py <c>Sam</c> (dca509f). For
-/// prompting an image use <see cref="SamPredictor"/>.
+/// the pre- and post-processing of segment-anything modeling/sam.py <c>Sam</c> (dca509f). The image
+/// encoder is segment-anything's <see cref="ImageEncoderViT"/> (vit_b/l/h) or MobileSAM's
+/// <see cref="TinyViT"/> (vit_t). For prompting an image use <see cref="SamPredictor"/>.
 /// </summary>
 /// <remarks>
 /// <c>pixel_mean</c>/<c>pixel_std</c> are not part of the state_dict (the reference registers them as
@@ -20,7 +21,7 @@ namespace SharpVision.Segmentation.Sam;
 /// </remarks>
 public sealed partial class Sam : nn.Module
 {
-    public readonly ImageEncoderViT image_encoder;
+    public readonly SamImageEncoder image_encoder;
     public readonly PromptEncoder prompt_encoder;
     public readonly MaskDecoder mask_decoder;
 
@@ -39,7 +40,7 @@ public sealed partial class Sam : nn.Module
     public SamConfig Config { get; }
 
     /// <summary>Assembles a model from its parts (normally use <see cref="Build"/>).</summary>
-    public Sam(ImageEncoderViT imageEncoder, PromptEncoder promptEncoder, MaskDecoder maskDecoder, SamConfig config,
+    public Sam(SamImageEncoder imageEncoder, PromptEncoder promptEncoder, MaskDecoder maskDecoder, SamConfig config,
         IReadOnlyList<float>? pixelMean = null, IReadOnlyList<float>? pixelStd = null)
         : base(nameof(Sam))
     {
@@ -59,17 +60,20 @@ public sealed partial class Sam : nn.Module
 
     /// <summary>
     /// Builds a model of the given sizes with fresh (random) weights, in eval mode, as
-    /// segment-anything build_sam.py <c>_build_sam</c> does.
+    /// segment-anything build_sam.py <c>_build_sam</c> does (MobileSAM's <c>build_sam_vit_t</c> when the config
+    /// has <see cref="SamConfig.TinyViT"/> sizes).
     /// </summary>
     public static Sam Build(SamConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         long grid = config.ImageEmbeddingSize;
-        var encoder = new ImageEncoderViT(
-            imgSize: config.ImageSize, patchSize: config.PatchSize, embedDim: config.EncoderEmbedDim, depth: config.EncoderDepth,
-            numHeads: config.EncoderNumHeads, mlpRatio: 4, outChans: config.PromptEmbedDim, qkvBias: true, normEps: 1e-6,
-            useRelPos: true, windowSize: config.WindowSize, globalAttnIndexes: config.EncoderGlobalAttnIndexes.ToArray());
+        SamImageEncoder encoder = config.TinyViT is { } tiny
+            ? new TinyViT(config.ImageSize, tiny, outChans: config.PromptEmbedDim)
+            : new ImageEncoderViT(
+                imgSize: config.ImageSize, patchSize: config.PatchSize, embedDim: config.EncoderEmbedDim, depth: config.EncoderDepth,
+                numHeads: config.EncoderNumHeads, mlpRatio: 4, outChans: config.PromptEmbedDim, qkvBias: true, normEps: 1e-6,
+                useRelPos: true, windowSize: config.WindowSize, globalAttnIndexes: config.EncoderGlobalAttnIndexes.ToArray());
         var prompt = new PromptEncoder(config.PromptEmbedDim, (grid, grid), (config.ImageSize, config.ImageSize), config.MaskInChans);
         var decoder = new MaskDecoder(config.PromptEmbedDim,
             new TwoWayTransformer(depth: 2, embeddingDim: config.PromptEmbedDim, numHeads: config.DecoderNumHeads, mlpDim: config.DecoderMlpDim),
@@ -79,7 +83,7 @@ public sealed partial class Sam : nn.Module
         return sam;
     }
 
-    /// <summary>Builds a preset ("vit_b", "vit_l", "vit_h", "default") and loads an official checkpoint into it.</summary>
+    /// <summary>Builds a preset ("vit_b", "vit_l", "vit_h", "default", "vit_t") and loads an official checkpoint into it.</summary>
     /// <exception cref="ArgumentException">Unknown model type.</exception>
     /// <exception cref="CheckpointMismatchException">The checkpoint is of another size; the message says which size it looks like.</exception>
     public static Sam FromCheckpoint(string path, string modelType) => FromCheckpoint(path, SamConfig.ForModelType(modelType));
@@ -112,33 +116,59 @@ public sealed partial class Sam : nn.Module
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         var guess = DescribeSize(stateDict);
-        var mine = $"embed_dim {Config.EncoderEmbedDim}, {Config.EncoderDepth} blocks";
+        var mine = Config.DescribeEncoder();
         string label = guess is not null && guess.Value.Description != mine
             ? $"{source} (it holds a {guess.Value.Name} model: {guess.Value.Description}; this model is {Config.ModelType ?? "a custom size"}: {mine})"
             : source;
         StateDict.LoadInto(this, stateDict, strict: true, source: label);
     }
 
-    /// <summary>Guesses a checkpoint's encoder size from <c>image_encoder.patch_embed.proj.weight</c> and its block count.</summary>
+    /// <summary>
+    /// Guesses a checkpoint's encoder size: a ViT's from <c>image_encoder.patch_embed.proj.weight</c> and its
+    /// block count, a TinyViT's from each stage's width and block count.
+    /// </summary>
     static (string Name, string Description)? DescribeSize(IReadOnlyDictionary<string, Tensor> stateDict)
     {
-        if (!stateDict.TryGetValue("image_encoder.patch_embed.proj.weight", out var patch) || patch.dim() != 4) return null;
-        long dim = patch.shape[0];
-        int depth = stateDict.Keys.Select(k => BlockIndex().Match(k)).Where(m => m.Success)
-            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max() + 1;
-        var preset = new[] { SamConfig.VitB, SamConfig.VitL, SamConfig.VitH }
-            .FirstOrDefault(c => c.EncoderEmbedDim == dim && c.EncoderDepth == depth);
-        return (preset?.ModelType ?? "custom-size", $"embed_dim {dim}, {depth} blocks");
+        if (stateDict.TryGetValue("image_encoder.patch_embed.proj.weight", out var patch) && patch.dim() == 4)
+        {
+            long dim = patch.shape[0];
+            int depth = MaxIndex(stateDict.Keys, VitBlockIndex(), 1) + 1;
+            var preset = new[] { SamConfig.VitB, SamConfig.VitL, SamConfig.VitH }
+                .FirstOrDefault(c => c.EncoderEmbedDim == dim && c.EncoderDepth == depth);
+            return (preset?.ModelType ?? "custom-size", SamConfig.DescribeVit(dim, depth));
+        }
+        int stages = MaxIndex(stateDict.Keys, TinyVitStageIndex(), 1) + 1;
+        if (stages == 0) return null;
+        var dims = new int[stages];
+        var depths = new int[stages];
+        for (int i = 0; i < stages; i++)
+        {
+            depths[i] = stateDict.Keys.Where(k => k.StartsWith($"image_encoder.layers.{i}.blocks.", StringComparison.Ordinal))
+                .Select(k => int.Parse(k.Split('.')[4], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max() + 1;
+            // The first stage's MBConv input, the others' attention input.
+            var key = i == 0 ? "image_encoder.layers.0.blocks.0.conv1.c.weight" : $"image_encoder.layers.{i}.blocks.0.attn.qkv.weight";
+            dims[i] = stateDict.TryGetValue(key, out var w) && w.dim() >= 2 ? (int)w.shape[1] : 0;
+        }
+        var tiny = new TinyViTConfig { EmbedDims = dims, Depths = depths };
+        bool official = tiny.EmbedDims.SequenceEqual(SamConfig.VitT.TinyViT!.EmbedDims) && tiny.Depths.SequenceEqual(SamConfig.VitT.TinyViT.Depths);
+        return (official ? "vit_t" : "custom-size TinyViT", tiny.Describe());
     }
 
+    static int MaxIndex(IEnumerable<string> keys, Regex pattern, int group) =>
+        keys.Select(k => pattern.Match(k)).Where(m => m.Success)
+            .Select(m => int.Parse(m.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max();
+
     [GeneratedRegex(@"^image_encoder\.blocks\.(\d+)\.")]
-    private static partial Regex BlockIndex();
+    private static partial Regex VitBlockIndex();
+
+    [GeneratedRegex(@"^image_encoder\.layers\.(\d+)\.")]
+    private static partial Regex TinyVitStageIndex();
 
     /// <summary>The dtype of the model's parameters.</summary>
-    public ScalarType Dtype => image_encoder.patch_embed.proj.weight!.dtype;
+    public ScalarType Dtype => mask_decoder.iou_token.weight!.dtype;
 
     /// <summary>The device of the model's parameters.</summary>
-    public Device Device => image_encoder.patch_embed.proj.weight!.device;
+    public Device Device => mask_decoder.iou_token.weight!.device;
 
     /// <summary>Switches every attention layer between the reference's explicit softmax(q kᵀ) v and
     /// <c>scaled_dot_product_attention</c>.</summary>

@@ -7,7 +7,9 @@ namespace SharpVision.Segmentation.Sam;
 /// <summary>
 /// Build sizes of a SAM model: the arguments of segment-anything build_sam.py <c>_build_sam</c> and of
 /// the fixed parts it builds (window size, decoder and prompt-encoder widths), with its defaults. JSON
-/// names are those of the fixtures' <c>sam_config.json</c>; unknown keys survive a round trip.
+/// names are those of the fixtures' <c>sam_config.json</c>; unknown keys survive a round trip. A
+/// <c>tiny_vit</c> object (<see cref="TinyViTConfig"/>) selects MobileSAM's TinyViT image encoder, whose
+/// sizes it holds; the <c>encoder_*</c> and <c>window_size</c> values then go unused.
 /// </summary>
 public sealed record SamConfig
 {
@@ -36,6 +38,11 @@ public sealed record SamConfig
     /// <summary>Hidden width of the IoU prediction head.</summary>
     [JsonPropertyName("iou_head_hidden_dim")] public int IouHeadHiddenDim { get; init; } = 256;
 
+    /// <summary>MobileSAM's TinyViT encoder sizes, or null for segment-anything's ViT.</summary>
+    [JsonPropertyName("tiny_vit")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TinyViTConfig? TinyViT { get; init; }
+
     /// <summary>Keys this record does not know, kept for <see cref="ToJson"/>.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
 
@@ -49,8 +56,11 @@ public sealed record SamConfig
     /// <summary>segment-anything's vit_h (build_sam_vit_h, also its "default").</summary>
     public static SamConfig VitH { get; } = new() { EncoderEmbedDim = 1280, EncoderDepth = 32, EncoderNumHeads = 16, EncoderGlobalAttnIndexes = [7, 15, 23, 31] };
 
-    /// <summary>The names <see cref="ForModelType"/> accepts, as in segment-anything's sam_model_registry.</summary>
-    public static IReadOnlyList<string> ModelTypes { get; } = ["vit_b", "vit_l", "vit_h", "default"];
+    /// <summary>MobileSAM's vit_t (build_sam_vit_t): TinyViT at its official sizes with segment-anything's prompt encoder and mask decoder.</summary>
+    public static SamConfig VitT { get; } = new() { TinyViT = new TinyViTConfig() };
+
+    /// <summary>The names <see cref="ForModelType"/> accepts, as in segment-anything's and MobileSAM's sam_model_registry.</summary>
+    public static IReadOnlyList<string> ModelTypes { get; } = ["vit_b", "vit_l", "vit_h", "default", "vit_t"];
 
     /// <summary>The preset of a segment-anything model type.</summary>
     /// <exception cref="ArgumentException">Unknown type; the message lists the known ones.</exception>
@@ -59,19 +69,27 @@ public sealed record SamConfig
         "vit_b" => VitB,
         "vit_l" => VitL,
         "vit_h" or "default" => VitH,
+        "vit_t" => VitT,
         _ => throw new ArgumentException($"Unknown SAM model type '{modelType}'; expected one of {string.Join(", ", ModelTypes)}", nameof(modelType)),
     };
 
-    /// <summary>The preset name this config equals in size ("vit_b", "vit_l", "vit_h"), or null for a custom size.</summary>
+    /// <summary>The preset name this config equals in size ("vit_b", "vit_l", "vit_h", "vit_t"), or null for a custom size.</summary>
     [JsonIgnore]
     public string? ModelType =>
-        SameSize(VitB) ? "vit_b" : SameSize(VitL) ? "vit_l" : SameSize(VitH) ? "vit_h" : null;
+        SameSize(VitB) ? "vit_b" : SameSize(VitL) ? "vit_l" : SameSize(VitH) ? "vit_h" : SameSize(VitT) ? "vit_t" : null;
 
     bool SameSize(SamConfig o) =>
-        ImageSize == o.ImageSize && PatchSize == o.PatchSize && EncoderEmbedDim == o.EncoderEmbedDim && EncoderDepth == o.EncoderDepth &&
-        EncoderNumHeads == o.EncoderNumHeads && EncoderGlobalAttnIndexes.SequenceEqual(o.EncoderGlobalAttnIndexes) && WindowSize == o.WindowSize &&
-        PromptEmbedDim == o.PromptEmbedDim && MaskInChans == o.MaskInChans && DecoderMlpDim == o.DecoderMlpDim &&
-        DecoderNumHeads == o.DecoderNumHeads && IouHeadHiddenDim == o.IouHeadHiddenDim;
+        ImageSize == o.ImageSize && PatchSize == o.PatchSize && PromptEmbedDim == o.PromptEmbedDim && MaskInChans == o.MaskInChans &&
+        DecoderMlpDim == o.DecoderMlpDim && DecoderNumHeads == o.DecoderNumHeads && IouHeadHiddenDim == o.IouHeadHiddenDim &&
+        (TinyViT is null
+            ? o.TinyViT is null && EncoderEmbedDim == o.EncoderEmbedDim && EncoderDepth == o.EncoderDepth && EncoderNumHeads == o.EncoderNumHeads &&
+              EncoderGlobalAttnIndexes.SequenceEqual(o.EncoderGlobalAttnIndexes) && WindowSize == o.WindowSize
+            : o.TinyViT is not null && TinyViT.SameSize(o.TinyViT));
+
+    /// <summary>The image encoder's size as error messages name it ("embed_dim 768, 12 blocks" or the TinyViT stages).</summary>
+    public string DescribeEncoder() => TinyViT?.Describe() ?? DescribeVit(EncoderEmbedDim, EncoderDepth);
+
+    internal static string DescribeVit(long embedDim, int depth) => $"embed_dim {embedDim}, {depth} blocks";
 
     static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
@@ -108,6 +126,15 @@ public sealed record SamConfig
         if (PromptEmbedDim % 8 != 0) throw new InvalidDataException($"SAM config prompt_embed_dim must be a multiple of 8; got {PromptEmbedDim}");
         if (MaskInChans % 4 != 0) throw new InvalidDataException($"SAM config mask_in_chans must be a multiple of 4; got {MaskInChans}");
         if ((PromptEmbedDim / 2) % DecoderNumHeads != 0) throw new InvalidDataException($"SAM config decoder_num_heads ({DecoderNumHeads}) must divide prompt_embed_dim / 2 ({PromptEmbedDim / 2})");
+        if (TinyViT is { } tiny)
+        {
+            tiny.Validate();
+            // TinyViT's last stage works on (S/4) / 2^(i == 3 ? 2 : i); the prompt encoder expects S / patch_size.
+            int last = tiny.EmbedDims.Count - 1, shift = last == 3 ? 2 : last;
+            if (ImageSize % 4 != 0 || (ImageSize / 4) >> shift != ImageEmbeddingSize)
+                throw new InvalidDataException($"SAM config image_size ({ImageSize}) gives TinyViT a {(ImageSize / 4) >> shift}-wide embedding, but image_size / patch_size is {ImageEmbeddingSize}; set patch_size to the TinyViT's total downsampling");
+            return;
+        }
         var outOfRange = EncoderGlobalAttnIndexes.Where(i => i < 0 || i >= EncoderDepth).ToList();
         if (outOfRange.Count > 0) throw new InvalidDataException($"SAM config encoder_global_attn_indexes must be in [0, {EncoderDepth}); got {string.Join(", ", outOfRange)}");
     }

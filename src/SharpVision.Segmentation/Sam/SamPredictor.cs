@@ -96,6 +96,39 @@ public sealed class SamPredictor : IDisposable
         InputSize = ((int)transformedImage.shape[2], (int)transformedImage.shape[3]);
     }
 
+    /// <summary>
+    /// Saves the current image embedding with what it was computed from (<see cref="SamImageEmbedding"/>), so a
+    /// later session can <see cref="LoadImageEmbedding"/> it and answer prompts without running the image encoder.
+    /// </summary>
+    /// <param name="path">The safetensors file to write (atomically).</param>
+    /// <exception cref="InvalidOperationException">No image has been set.</exception>
+    public void SaveImageEmbedding(string path)
+    {
+        var embedding = features ?? throw NotSet();
+        SamImageEmbedding.For(Model.Config, InputSize, OriginalSize).Save(embedding, path);
+    }
+
+    /// <summary>Sets the current image from a saved embedding instead of encoding it (prompts then work as after <c>SetImage</c>).</summary>
+    /// <param name="path">A file written by <see cref="SaveImageEmbedding"/>.</param>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not an embedding file, or one of another model type, encoder size or
+    /// image size; the message names the file's and this model's.</exception>
+    public void LoadImageEmbedding(string path)
+    {
+        var info = SamImageEmbedding.Read(path);
+        info.CheckMatches(Model.Config, path);
+        var loaded = info.LoadTensor(path);
+        ResetImage();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var moved = loaded.to(Model.Dtype, Model.Device);
+        if (!ReferenceEquals(moved, loaded)) loaded.Dispose();
+        features = moved.DetachFromDisposeScope();
+        densePe = Model.prompt_encoder.GetDensePe().DetachFromDisposeScope();
+        OriginalSize = info.OriginalSize;
+        InputSize = info.InputSize;
+    }
+
     /// <summary>Predicts masks for one prompt on the current image. Coordinates are original-image pixels.</summary>
     /// <param name="pointCoords">N points (x, y), each inside the image (0 ≤ x ≤ W, 0 ≤ y ≤ H).</param>
     /// <param name="pointLabels">N labels: 1 foreground, 0 background, −1 ignored, 2/3 box corners.</param>

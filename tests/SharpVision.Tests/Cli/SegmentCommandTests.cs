@@ -84,5 +84,64 @@ public sealed class SegmentCommandTests : IDisposable
         Assert.Contains(missing, stderr);
     }
 
+    [Fact]
+    public void A_saved_embedding_gives_the_same_mask_as_segmenting_the_image()
+    {
+        var direct = Path.Combine(dir, "direct.png");
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--image", image, "--point", "40,30", "--out", direct);
+        Assert.True(code == 0, stderr);
+
+        var embedding = Path.Combine(dir, "emb.safetensors");
+        (code, var stdout, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--embed", image, "--out", embedding);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("(1, 32, 9, 9) embedding", stdout);
+
+        var cached = Path.Combine(dir, "cached.png");
+        (code, stdout, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--embedding", embedding, "--point", "40,30", "--out", cached);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("(written)", stdout);
+        Assert.False(File.Exists(Path.Combine(dir, "cached.overlay.png")));
+        Assert.Equal(Images.LoadRgb(direct).Rgb, Images.LoadRgb(cached).Rgb);
+    }
+
+    [Fact]
+    public void An_embedding_of_another_model_type_is_a_user_error_naming_both()
+    {
+        var embedding = Path.Combine(dir, "emb.safetensors");
+        Assert.Equal(0, Run("segment", "--checkpoint", checkpoint, "--config", config, "--embed", image, "--out", embedding).Code);
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--model-type", "vit_t", "--embedding", embedding,
+            "--point", "40,30", "--out", Path.Combine(dir, "m.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("custom model (embed_dim 32, 2 blocks; image_size 72", stderr);
+        Assert.Contains("this model is vit_t model (TinyViT", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("--point", "40,30")]
+    [InlineData("--embedding", "emb.safetensors")]
+    public void Embed_takes_no_prompts_and_no_embedding(string option, string value)
+    {
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--embed", image, option, value,
+            "--out", Path.Combine(dir, "e.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("--embed", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void An_image_of_another_size_than_the_embeddings_is_rejected()
+    {
+        var embedding = Path.Combine(dir, "emb.safetensors");
+        Assert.Equal(0, Run("segment", "--checkpoint", checkpoint, "--config", config, "--embed", image, "--out", embedding).Code);
+        var small = Path.Combine(dir, "small.png");
+        Images.SaveRgb(new byte[10 * 20 * 3], 10, 20, small);
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--embedding", embedding, "--image", small,
+            "--point", "5,5", "--out", Path.Combine(dir, "m.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("20x10", stderr);
+        Assert.Contains("90x60", stderr);
+    }
+
     public void Dispose() => Directory.Delete(dir, recursive: true);
 }

@@ -41,7 +41,7 @@ public sealed class ParityTests
         }
         catch (SkipException)
         {
-            // a handler may skip a case it cannot run yet (e.g. a scheduler class not registered)
+            // A handler that cannot run its case (a fixture without its model files) skips it.
             ParitySummary.Record(ParityOutcome.Skipped);
             throw;
         }

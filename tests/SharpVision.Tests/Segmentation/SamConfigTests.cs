@@ -47,4 +47,43 @@ public sealed class SamConfigTests
             Assert.Throws<InvalidDataException>(() => SamConfig.FromJson("{\"encoder_depth\": 2, \"encoder_global_attn_indexes\": [5]}")).Message);
         Assert.Throws<InvalidDataException>(() => SamConfig.FromJson("{\"image_size\": "));
     }
+
+    [Fact]
+    public void Vit_t_is_MobileSAMs_build_sam_vit_t()
+    {
+        var t = SamConfig.ForModelType("vit_t");
+        Assert.Equal("vit_t", t.ModelType);
+        Assert.Equal([64, 128, 160, 320], t.TinyViT!.EmbedDims);
+        Assert.Equal([2, 2, 6, 2], t.TinyViT.Depths);
+        Assert.Equal([2, 4, 5, 10], t.TinyViT.NumHeads);
+        Assert.Equal([7, 7, 14, 7], t.TinyViT.WindowSizes);
+        Assert.Equal((4.0, 1024, 64), (t.TinyViT.MlpRatio, t.ImageSize, t.ImageEmbeddingSize));
+        Assert.Equal((256, 16, 2048, 8, 256), (t.PromptEmbedDim, t.MaskInChans, t.DecoderMlpDim, t.DecoderNumHeads, t.IouHeadHiddenDim));
+        Assert.Null((t with { TinyViT = t.TinyViT with { Depths = [1, 1, 1, 1] } }).ModelType);
+        Assert.Null(SamConfig.VitB.TinyViT);
+    }
+
+    [Fact]
+    public void A_tiny_vit_object_round_trips_and_selects_the_TinyViT_encoder()
+    {
+        var json = """{"image_size": 64, "patch_size": 16, "prompt_embed_dim": 32, "tiny_vit": {"embed_dims": [8, 16, 24, 32], "depths": [1, 1, 2, 1], "num_heads": [1, 2, 2, 2], "window_sizes": [2, 2, 3, 2], "num_classes": 10, "later": true}}""";
+        var config = SamConfig.FromJson(json);
+        Assert.Equal([1, 1, 2, 1], config.TinyViT!.Depths);
+        Assert.Equal(4.0, config.TinyViT.MbconvExpandRatio);
+        var again = SamConfig.FromJson(config.ToJson());
+        Assert.True(again.TinyViT!.SameSize(config.TinyViT));
+        Assert.Contains("later", again.TinyViT.Extra!.Keys);
+        Assert.DoesNotContain("tiny_vit", SamConfig.VitB.ToJson());
+    }
+
+    [Fact]
+    public void Invalid_TinyViT_sizes_name_the_key()
+    {
+        Assert.Contains("gives TinyViT a 4-wide embedding, but image_size / patch_size is 8",
+            Assert.Throws<InvalidDataException>(() => SamConfig.FromJson("""{"image_size": 64, "patch_size": 8, "tiny_vit": {}}""")).Message);
+        Assert.Contains("num_heads must have one entry per stage (4); got 3",
+            Assert.Throws<InvalidDataException>(() => SamConfig.FromJson("""{"image_size": 64, "patch_size": 16, "tiny_vit": {"num_heads": [1, 2, 2]}}""")).Message);
+        Assert.Contains("num_heads[2] (7) must divide embed_dims[2] (160)",
+            Assert.Throws<InvalidDataException>(() => SamConfig.FromJson("""{"tiny_vit": {"num_heads": [2, 4, 7, 10]}}""")).Message);
+    }
 }

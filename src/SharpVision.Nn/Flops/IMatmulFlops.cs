@@ -1,0 +1,13 @@
+using static TorchSharp.torch;
+
+namespace SharpVision.Nn.Flops;
+
+/// <summary>
+/// A module whose forward multiplies activations by activations (attention's q kᵀ and attn·v), work that
+/// <see cref="FlopCounter"/> cannot see from weight shapes; it reports that work for its input.
+/// </summary>
+public interface IMatmulFlops
+{
+    /// <summary>Multiply-accumulates of the activation×activation products of one forward on <paramref name="input"/>.</summary>
+    long MatmulMacs(Tensor input);
+}
