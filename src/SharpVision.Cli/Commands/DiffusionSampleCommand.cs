@@ -14,12 +14,16 @@ public sealed class DiffusionSampleCommand : ICommand
     public string Name => "diffusion sample";
     public string Summary => "Sample a saved UNet2DModel with DDIM or DDPM (seeded, class labels, guidance); PNG grid";
     public string Usage => """
-        sharpvision diffusion sample --model DIR --scheduler DIR [--sampler ddim|ddpm] [--steps 50] [--eta 0]
+        sharpvision diffusion sample --model DIR --scheduler DIR [--sampler ddim|ddpm|NAME] [--steps 50] [--eta 0]
                                      [--seed 1] [--count 16] [--class K|K1,K2|all|null] [--guidance S]
                                      [--size H] [--columns N] [--out samples.png] [--tensor FILE]
 
           --model DIR       diffusers UNet2DModel folder (config.json + diffusion_pytorch_model.safetensors)
           --scheduler DIR   folder (or file) with scheduler_config.json; read as DDIM or DDPM config
+          --sampler NAME    ddim (default), ddpm, or any scheduler on the model's trained schedule: a preset
+                            (euler, euler-ancestral, heun, lms, pndm, dpm++2m, dpm++2m-karras, dpm++2m-sde,
+                            dpm++3m, dpm-singlestep, unipc, deis, kdpm2, kdpm2-ancestral, lcm) or a diffusers
+                            class name (EulerDiscreteScheduler, ...)
           --steps N         denoising steps (default 50; ddpm: default num_train_timesteps, the full chain)
           --eta E           DDIM noise weight: 0 deterministic (same seed, bit-identical images), 1 DDPM-like
           --class ...       class-conditional models: one id, a list (repeated), 'all' (the default: cycle
@@ -33,7 +37,7 @@ public sealed class DiffusionSampleCommand : ICommand
     public int Run(Arguments args)
     {
         var sampler = (args.Option("sampler") ?? "ddim").ToLowerInvariant();
-        if (sampler is not ("ddim" or "ddpm")) throw new UsageException($"--sampler must be ddim or ddpm; got '{sampler}'");
+        var preset = SchedulerPresets.Resolve(sampler); // unknown names fail here, listing the known ones
         using var unet = DiffusionCommon.LoadModel(args);
         var schedulerPath = DiffusionCommon.SchedulerPath(args);
         int count = args.Int("count", 16, min: 1, max: 4096);
@@ -60,6 +64,13 @@ public sealed class DiffusionSampleCommand : ICommand
             args.RejectUnknown();
             samples = DiffusionCommon.WithSteps($"DDIM eta {options.Eta}", options.Steps, p => new DDIMPipeline(unet, scheduler).Sample(options, p));
         }
+        else if (sampler != "ddpm")
+        {
+            var scheduler = SchedulerPresets.FromConfigFile(schedulerPath, preset.Name);
+            options = options with { Steps = args.Int("steps", 50, min: 1, max: scheduler.Config.NumTrainTimesteps) };
+            args.RejectUnknown();
+            samples = DiffusionCommon.WithSteps(preset.Name, options.Steps, p => new UNet2DPipeline(unet, scheduler).Sample(options, p));
+        }
         else
         {
             var scheduler = DDPMScheduler.FromConfigFile(schedulerPath);
@@ -72,7 +83,7 @@ public sealed class DiffusionSampleCommand : ICommand
             watch.Stop();
             Images.SaveGrid(samples, outPath, columns, low: -1, high: 1);
             if (tensorPath is not null) StateDict.SaveSafetensors(new Dictionary<string, TorchSharp.torch.Tensor> { ["samples"] = samples }, tensorPath);
-            AnsiConsole.WriteLine($"{sampler.ToUpperInvariant()}: {count} sample(s), {options.Steps} steps, eta {options.Eta}, seed {options.Seed}" +
+            AnsiConsole.WriteLine($"{(sampler is "ddim" or "ddpm" ? sampler.ToUpperInvariant() : preset.Name)}: {count} sample(s), {options.Steps} steps, eta {options.Eta}, seed {options.Seed}" +
                 (options.GuidanceScale != 1 ? $", guidance {options.GuidanceScale}" : "") +
                 $" in {watch.Elapsed.TotalSeconds:F1} s ({watch.Elapsed.TotalMilliseconds / count:F0} ms/sample)");
             AnsiConsole.WriteLine($"Wrote {outPath}" + (tensorPath is null ? "" : $" and {tensorPath}"));

@@ -42,6 +42,21 @@ public sealed class DiffusionSampleCommandTests : IDisposable
         Assert.True(File.Exists(f.PathOf("ddpm.png")));
     }
 
+    [Theory]
+    [InlineData("dpm++2m-karras")]
+    [InlineData("heun")]
+    public void AnyNamedSchedulerSamplesTheModelReproducibly(string name)
+    {
+        var a = Run(Sample("--sampler", name, "--steps", "4", "--count", "2", "--out", f.PathOf($"{name}-a.png")));
+        Assert.True(a.Code == 0, a.Err);
+        var b = Run(Sample("--sampler", name, "--steps", "4", "--count", "2", "--out", f.PathOf($"{name}-b.png")));
+        Assert.True(b.Code == 0, b.Err);
+        Assert.Equal(File.ReadAllBytes(f.PathOf($"{name}-a.png")), File.ReadAllBytes(f.PathOf($"{name}-b.png")));
+        var ddim = Run(Sample("--steps", "4", "--count", "2", "--out", f.PathOf($"{name}-ddim.png")));
+        Assert.Equal(0, ddim.Code);
+        Assert.NotEqual(File.ReadAllBytes(f.PathOf($"{name}-a.png")), File.ReadAllBytes(f.PathOf($"{name}-ddim.png")));
+    }
+
     [Fact]
     public void ClassConditionalModelTakesClassAndGuidance()
     {
@@ -99,9 +114,10 @@ public sealed class DiffusionSampleCommandTests : IDisposable
     [Fact]
     public void BadOptionsAreUsageErrors()
     {
-        var sampler = Run(Sample("--sampler", "euler"));
+        var sampler = Run(Sample("--sampler", "euler9"));
         Assert.Equal(2, sampler.Code);
-        Assert.Contains("ddim or ddpm", sampler.Err);
+        Assert.Contains("unknown scheduler 'euler9'", sampler.Err);
+        Assert.Contains("dpm++2m-karras", sampler.Err);
         var steps = Run(Sample("--steps", "51"));
         Assert.Equal(2, steps.Code);
         Assert.Contains("--steps", steps.Err);
