@@ -3,6 +3,7 @@ using System.Text;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Evaluation;
+using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Training;
 using SharpVision.Nn.Checkpoints;
@@ -21,7 +22,7 @@ public sealed class DiffusionEvaluateCommand : ICommand
         sharpvision diffusion evaluate --model DIR --scheduler DIR [--classifier DIR] [--samples 500]
                                        [--steps 10,20,50,100] [--ddpm-steps 1000] [--batch 100] [--seed 0]
                                        [--guidance 1] [--invert 16] [--invert-steps 50] [--classifier-images 32000]
-                                       [--data DIR] [--out DIR]
+                                       [--solvers NAME,NAME] [--calls 5,10,20,50] [--data DIR] [--out DIR]
 
           FD-FMNIST: the Frechet distance between Gaussians fitted to the 128-d penultimate features of a
           Fashion-MNIST classifier (FashionClassifier, trained with SharpVision's cross-entropy) for generated
@@ -31,6 +32,10 @@ public sealed class DiffusionEvaluateCommand : ICommand
           --classifier DIR  load the classifier from DIR, or train it and save it there (default: train, save
                             in OUT/classifier)
           --samples N       generated images per sampler setting (default 500)
+          --solvers NAMES   further samplers on the model's trained schedule, by preset (euler, heun, dpm++2m,
+                            dpm++2m-karras, unipc, deis, ...; see diffusion sample --help) or class name
+          --calls LIST      their budgets in model evaluations (default 5,10,20,50; Heun and KDPM2 make two
+                            per step, so they run fewer steps)
           --out DIR         evaluation.md, evaluation.csv, samples.png (one column per setting, in table
                             order) and inversion.png (rows: inputs, latents, reconstructions); default evaluation
         """;
@@ -47,7 +52,10 @@ public sealed class DiffusionEvaluateCommand : ICommand
             Seed: args.Int("seed", 0, min: 0),
             GuidanceScale: args.Double("guidance", 1.0, min: -100, max: 100),
             InversionImages: args.Int("invert", 16, min: 0),
-            InversionSteps: args.Int("invert-steps", 50, min: 1));
+            InversionSteps: args.Int("invert-steps", 50, min: 1),
+            Solvers: args.Option("solvers") is { } solvers ? solvers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
+            SolverCalls: Common.PositiveInts(args, "calls", [5, 10, 20, 50]));
+        foreach (var solver in options.Solvers ?? []) SchedulerPresets.Resolve(solver); // fail before any work
         int classifierImages = args.Int("classifier-images", 32_000, min: 64);
         var outDir = args.Option("out") ?? "evaluation";
         var classifierDir = args.Option("classifier") ?? Path.Combine(outDir, "classifier");

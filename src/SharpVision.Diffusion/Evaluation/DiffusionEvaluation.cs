@@ -18,15 +18,21 @@ namespace SharpVision.Diffusion.Evaluation;
 /// <param name="GridSamples">Samples per setting kept for the side-by-side grid.</param>
 /// <param name="InversionImages">Test images DDIM-inverted and rebuilt (0 to skip).</param>
 /// <param name="InversionSteps">Steps of the inversion round trip.</param>
+/// <param name="Solvers">Further samplers by <see cref="SchedulerPresets"/> name (e.g. dpm++2m, unipc), each run on the model's trained schedule.</param>
+/// <param name="SolverCalls">The budgets of those samplers in model evaluations (default 5, 10, 20, 50): each runs the most steps that fit.</param>
 public sealed record EvaluationOptions(int Samples = 500, IReadOnlyList<int>? DdimSteps = null, int DdpmSteps = 1000, int BatchSize = 100,
-    long Seed = 0, double GuidanceScale = 1.0, int GridSamples = 8, int InversionImages = 16, int InversionSteps = 50)
+    long Seed = 0, double GuidanceScale = 1.0, int GridSamples = 8, int InversionImages = 16, int InversionSteps = 50,
+    IReadOnlyList<string>? Solvers = null, IReadOnlyList<int>? SolverCalls = null)
 {
+    /// <summary>The model-evaluation budgets of <see cref="Solvers"/> (default 5, 10, 20, 50).</summary>
+    public IReadOnlyList<int> Calls => SolverCalls ?? [5, 10, 20, 50];
+
     /// <summary>The DDIM step counts (default 10, 20, 50, 100).</summary>
     public IReadOnlyList<int> Steps => DdimSteps ?? [10, 20, 50, 100];
 }
 
 /// <summary>One sampler setting's result.</summary>
-/// <param name="Sampler">"DDIM" or "DDPM".</param>
+/// <param name="Sampler">"DDIM", "DDPM", or a solver preset with its model calls, e.g. "dpm++2m (10 calls)".</param>
 /// <param name="Eta">DDIM eta (DDPM: 1 by nature).</param>
 /// <param name="Steps">Denoising steps.</param>
 /// <param name="FdFmnist">FD-FMNIST against the real test images.</param>
@@ -77,6 +83,14 @@ public static class DiffusionEvaluation
                 var pipe = new DDIMPipeline(unet, ddim);
                 var name = $"DDIM eta {eta:0} {steps} steps";
                 rows.Add(Measure("DDIM", eta, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps, Eta = eta }, s => progress?.Invoke(name, s))));
+            }
+        foreach (var solver in options.Solvers ?? [])
+            foreach (int calls in options.Calls.Distinct())
+            {
+                var pipe = new UNet2DPipeline(unet, SchedulerPresets.FromConfigFile(schedulerPath, solver));
+                int steps = pipe.StepsForModelCalls(Math.Min(calls, maxSteps));
+                var name = $"{solver} ({pipe.ModelCalls(steps)} calls)";
+                rows.Add(Measure(name, 0, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps }, s => progress?.Invoke(name, s))));
             }
         if (options.DdpmSteps > 0)
         {

@@ -36,4 +36,22 @@ public sealed class DiffusionEvaluateCommandTests : IDisposable
         var again = Run(args);
         Assert.True(again.Code == 0, again.Err);
     }
+
+    [Fact]
+    public void SolversRunAtModelCallBudgetsAndUnknownOnesFailFirst()
+    {
+        string outDir = f.PathOf("solvers"), classifier = f.PathOf("clf2");
+        var r = Run("diffusion", "evaluate", "--model", f.Model, "--scheduler", f.Scheduler, "--samples", "4", "--batch", "4",
+            "--steps", "2", "--ddpm-steps", "0", "--invert", "0", "--classifier-images", "128", "--classifier", classifier,
+            "--solvers", "heun,dpm++2m", "--calls", "3,5", "--out", outDir);
+        Assert.True(r.Code == 0, r.Err);
+        var rows = File.ReadAllLines(Path.Combine(outDir, "evaluation.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        // DDIM eta 0 and 1 at 2 steps, then Heun at 3 and 5 calls (2 and 3 steps), DPM-Solver++ at 3 and 5 calls, real vs real.
+        Assert.Equal(["DDIM", "DDIM", "heun (3 calls)", "heun (5 calls)", "dpm++2m (3 calls)", "dpm++2m (5 calls)", "real_vs_real"], rows.Select(c => c[0]));
+        Assert.Equal(["2", "3", "3", "5"], rows.Skip(2).Take(4).Select(c => c[2]));
+
+        var bad = Run("diffusion", "evaluate", "--model", f.Model, "--scheduler", f.Scheduler, "--solvers", "euler,nope", "--out", outDir);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("unknown scheduler 'nope'", bad.Err);
+    }
 }
