@@ -15,6 +15,9 @@ public sealed class DiffusionStage : TourStage
     public const string StageId = "diffusion";
     public override string Id => StageId;
     public override string Title => "DDPM training and DDIM sampling";
+
+    /// <summary>The few-step solver shown beside DDIM at the same numbers of model calls (DPM-Solver++ 2M, the usual pick for 10–20 calls).</summary>
+    public const string FewStepSolver = "dpm++2m";
     public override IReadOnlyList<string> Requires => [CrossEntropyStage.StageId];
     public override double ExpectedSeconds => 430;
 
@@ -55,14 +58,15 @@ public sealed class DiffusionStage : TourStage
         using var classifier = FeatureClassifier.Exists(classifierDir) ? FeatureClassifier.Load(classifierDir)
             : throw new InvalidOperationException($"the diffusion section needs the cross-entropy section's classifier in {classifierDir}");
         var evalOptions = new EvaluationOptions(Samples: budget.SamplerSamples, DdimSteps: budget.DdimSteps, DdpmSteps: budget.DdpmSteps,
-            BatchSize: Math.Min(100, budget.SamplerSamples), InversionImages: budget.InversionImages, InversionSteps: 50);
+            BatchSize: Math.Min(100, budget.SamplerSamples), InversionImages: budget.InversionImages, InversionSteps: 50,
+            Solvers: [FewStepSolver], SolverCalls: budget.DdimSteps);
         using var scope = torch.NewDisposeScope();
         var real = context.Test.ImagesTensor(); // (N, 1, 28, 28) in [0, 1]
         var invSubset = context.Test.Slice(0, Math.Min(budget.InversionImages, context.Test.Count));
         var invImages = FashionMnistDiffusionData.ToModelRange(invSubset);
         var invLabels = invSubset.Labels.Select(b => (long)b).ToArray();
         int batches = (int)Math.Ceiling(evalOptions.Samples / (double)evalOptions.BatchSize);
-        double totalSteps = batches * (2.0 * evalOptions.Steps.Sum() + evalOptions.DdpmSteps) + 1, doneSteps = 0;
+        double totalSteps = batches * (2.0 * evalOptions.Steps.Sum() + evalOptions.Calls.Sum() + evalOptions.DdpmSteps) + 1, doneSteps = 0;
         var report = DiffusionEvaluation.Run(trainer.Ema, schedulerPath, classifier, real, invImages, invLabels, evalOptions, (name, _) =>
         {
             doneSteps++;
@@ -83,6 +87,7 @@ public sealed class DiffusionStage : TourStage
             .Select(r => string.Create(inv, $"{r.Steps} steps {r.FdFmnist:F1}")));
         var measured = string.Create(inv, $"Trained {steps:N0} steps (batch {options.BatchSize}) in {trainSeconds:F0} s. FD-FMNIST on {evalOptions.Samples} samples per setting (lower is better; real vs real {report.RealVsReal:F2}): DDIM eta 0 at {Row(0)}; DDIM eta 1 at {Row(1)}")
             + (ddpm is null ? "" : string.Create(inv, $"; DDPM {ddpm.Steps} steps {ddpm.FdFmnist:F1}, {ddpm.SecondsPerSample / (bestDdim?.SecondsPerSample ?? double.NaN):F0}× the time per sample of the best DDIM eta 0 setting ({bestDdim?.Steps} steps)"))
+            + string.Create(inv, $"; {FewStepSolver} (DPM-Solver++ 2M) at the same numbers of model calls: {string.Join(", ", report.Rows.Where(r => r.Sampler.StartsWith(FewStepSolver, StringComparison.Ordinal)).Select(r => $"{r.Steps} calls {r.FdFmnist:F1}"))}")
             + ". " + string.Join(" ", findings);
         var settings = new JsonArray(report.Rows.Select(r => (JsonNode?)new JsonObject
         {
