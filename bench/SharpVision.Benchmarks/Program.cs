@@ -1,7 +1,23 @@
 using BenchmarkDotNet.Running;
+using SharpVision.Benchmarks.Diffusion;
 
 // Run one area with e.g. `dotnet run -c Release --project bench/SharpVision.Benchmarks -- --filter '*Norm*' --job short`.
+// Stable Diffusion 1.5 console entries (a fresh process each, not BenchmarkDotNet): `-- --sd-smoke` builds it from the
+// configuration folder with random weights and runs one step end to end; `-- --sd-memory [steps]` prints the peak memory.
+switch (args)
+{
+    case ["--sd-smoke"]:
+        return StableDiffusionSmoke.Run(steps: 1);
+    case ["--sd-memory"]:
+        return StableDiffusionSmoke.Run(steps: 2);
+    case ["--sd-memory", var n]:
+        if (int.TryParse(n, out int steps) && steps >= 1) return StableDiffusionSmoke.Run(steps);
+        Console.Error.WriteLine($"--sd-memory takes a step count >= 1; got '{n}'");
+        return 2;
+}
+
 // Benchmarks run in-process: the project BenchmarkDotNet would generate and build for a child process does not
 // get the build step that makes libLibTorchSharp.so load on Debian 12 (build/TorchSharpGlibcxx.targets).
 if (!args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase)) args = [.. args, "--inProcess"];
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using SharpVision.Benchmarks.Measurement;
 using SharpVision.Diffusion.Clip;
 
 namespace SharpVision.Benchmarks.Diffusion;
@@ -21,14 +22,7 @@ public class CLIPTokenizerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string? folder = null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && folder is null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "reference-data", "clip-vit-large-patch14-tokenizer", "tokenizer");
-            if (Directory.Exists(candidate)) folder = candidate;
-        }
-        tokenizer = CLIPTokenizer.FromPretrained(folder ??
-            throw new DirectoryNotFoundException($"shared/reference-data/clip-vit-large-patch14-tokenizer not found above {AppContext.BaseDirectory}"));
+        tokenizer = CLIPTokenizer.FromPretrained(ReferenceData.Require("clip-vit-large-patch14-tokenizer/tokenizer"));
     }
 
     [Benchmark(Baseline = true)]

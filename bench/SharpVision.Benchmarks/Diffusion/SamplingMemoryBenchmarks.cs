@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using SharpVision.Benchmarks.Measurement;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
@@ -28,7 +29,7 @@ public class SamplingMemoryBenchmarks
     [IterationSetup]
     public void ResetPeak()
     {
-        File.WriteAllText("/proc/self/clear_refs", "5");
+        ProcStatus.TryResetPeak();
         startRss = ProcStatus.Kb("VmRSS");
     }
 
@@ -48,16 +49,4 @@ public class SamplingMemoryBenchmarks
 
     [GlobalCleanup]
     public void Cleanup() => model.Dispose();
-}
-
-/// <summary>Fields of /proc/self/status in kB (Linux).</summary>
-static class ProcStatus
-{
-    public static long Kb(string field)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return long.Parse(line.AsSpan(field.Length + 1).Trim().TrimEnd("kB").Trim());
-        return 0;
-    }
 }

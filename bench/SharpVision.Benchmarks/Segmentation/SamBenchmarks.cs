@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using SharpVision.Benchmarks.Measurement;
 using SharpVision.Segmentation.Sam;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,13 +18,7 @@ static class SamVariants
     public static bool Sdpa(SamVariant v) => v is SamVariant.Fp32Sdpa or SamVariant.Bf16Sdpa;
 
     /// <summary>Prints a variant's output error against the float32 reference computation on the same weights and input.</summary>
-    public static void ReportError(string what, SamVariant v, Tensor output, Tensor reference)
-    {
-        using var scope = NewDisposeScope();
-        var diff = (output.to(ScalarType.Float32) - reference).abs();
-        double maxAbs = diff.max().item<float>(), scale = reference.abs().max().item<float>();
-        Console.WriteLine($"// {what} {v}: max |error| vs Fp32 {maxAbs:G3} ({maxAbs / scale:P2} of max |output|), mean |error| {diff.mean().item<float>():G3}");
-    }
+    public static void ReportError(string what, SamVariant v, Tensor output, Tensor reference) => OutputError.Print($"{what} {v}", output, reference);
 }
 
 /// <summary>
