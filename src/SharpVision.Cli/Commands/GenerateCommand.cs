@@ -36,12 +36,12 @@ public sealed class GenerateCommand : ICommand, IHasFlags
           --width, --height  image size, multiples of 8 (default: the UNet's sample_size x 8, or the control image's size)
           --scheduler NAME   a scheduler class on the folder's noise schedule (default: the folder's own), e.g. DDIMScheduler
           --clip-skip K      take the text encoder's states K layers before the last (diffusers' clip_skip)
-          --batch N          images from one prompt; N > 1 writes numbered files FILE-1.png ... FILE-N.png
+          --batch N          images from one prompt; N > 1 writes numbered files (out.png: out-1.png ... out-N.png), no grid
           --dtype            fp32 (default) or bf16 for every model
           --init-image FILE  image-to-image from FILE (its size, rounded down to a multiple of 8); --strength in [0, 1]
           --controlnet DIRS  ControlNet model folders (config.json + diffusion_pytorch_model.safetensors), comma-separated
           --control FILES    one condition image per ControlNet, RGB in [0, 255]
-          --canny FILE       the condition is cv2.Canny(FILE, 100, 200), also written as FILE.canny.png beside --out
+          --canny FILE       the condition is cv2.Canny(FILE, 100, 200), also written beside the output (out.png: out.canny.png)
           --control-scale    controlnet_conditioning_scale, one for all or one per ControlNet (default 1)
           --guess-mode       ControlNets see only the prompt half and scale their residuals from 0.1 to 1
           --control-start/-end  fraction of the steps each ControlNet starts and stops at (default 0 and 1)
