@@ -81,6 +81,33 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void InitImageRunsImageToImageInBfloat16WithClipSkip()
+    {
+        var r = Run("generate", "--model", Plain, "--prompt", "a photo of a cat", "--init-image", Path.Combine(Plain, "expected.png"),
+            "--strength", "0.5", "--steps", "4", "--seed", "3", "--dtype", "bf16", "--clip-skip", "1", "--out", Out("again.png"));
+        Assert.True(r.Code == 0, r.Err);
+        var (_, h, w) = Images.LoadRgb(Out("again.png"));
+        Assert.Equal((32, 32), (h, w));
+        var parameters = Parameters(Out("again.png"));
+        Assert.Contains("Seed: 3, Size: 32x32", parameters);
+        Assert.EndsWith("Clip skip: 2, Denoising strength: 0.5", parameters);
+    }
+
+    [Fact]
+    public void TwoControlNetsTakeOneConditionEachWithGuessModeAndAWindow()
+    {
+        var controlnet = Path.Combine(WithControlNet, "controlnet");
+        var control = Path.Combine(WithControlNet, "control.png");
+        var r = Run(Generate(WithControlNet, Out("two.png"), "--scheduler", "DDIMScheduler", "--steps", "2",
+            "--controlnet", $"{controlnet},{controlnet}", "--control", $"{control},{control}", "--control-scale", "0.5,0.25",
+            "--guess-mode", "--control-start", "0", "--control-end", "0.5"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("ControlNet: controlnet + controlnet (scale 0.5/0.25, guess mode, 0-0.5)", Parameters(Out("two.png")));
+        AssertUserError(Run(Generate(WithControlNet, Out("x.png"), "--controlnet", $"{controlnet},{controlnet}", "--control", control)),
+            "--control lists 1 images for 2 ControlNets");
+    }
+
+    [Fact]
     public void APromptPastSeventySevenTokensGeneratesWithAWarningQuotingTheDroppedText()
     {
         var prompt = string.Join(' ', Enumerable.Repeat("a photo of a cat", 20)) + " lighthouse";
