@@ -5,7 +5,6 @@ using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
-using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -117,7 +116,7 @@ public sealed class GenerateCommand : ICommand, IHasFlags
             var image = LoadImage(initImage);
             var options = new StableDiffusionImg2ImgOptions { NumInferenceSteps = steps, GuidanceScale = guidance, ClipSkip = ClipSkip(clipSkip), NumImagesPerPrompt = batch, Strength = strength };
             extra.Add($"Denoising strength: {F(strength)}");
-            output = WithProgress("img2img", p => pipe.Call(prompt, negative, image, options, generator, p));
+            output = DiffusionCommon.WithSteps("img2img", steps, p => pipe.Call(prompt, negative, image, options, generator, p));
         }
         else if (controlnetDirs.Count > 0)
         {
@@ -132,13 +131,13 @@ public sealed class GenerateCommand : ICommand, IHasFlags
             };
             extra.Add($"ControlNet: {string.Join(" + ", controlnetDirs.Select(d => Path.GetFileName(Path.TrimEndingDirectorySeparator(d))))}" +
                 $" (scale {string.Join("/", controlScales.Select(F))}{(guessMode ? ", guess mode" : "")}, {F(controlStart)}-{F(controlEnd)})");
-            output = WithProgress("ControlNet", p => pipe.Call(prompt, negative, conditions, options, generator, p));
+            output = DiffusionCommon.WithSteps("ControlNet", steps, p => pipe.Call(prompt, negative, conditions, options, generator, p));
         }
         else
         {
             var pipe = StableDiffusionPipeline.FromPretrained(model, dtype, schedulerName);
             var options = new StableDiffusionOptions { NumInferenceSteps = steps, GuidanceScale = guidance, ClipSkip = ClipSkip(clipSkip), NumImagesPerPrompt = batch, Height = height, Width = width };
-            output = WithProgress("txt2img", p => pipe.Call(prompt, negative, options, generator, p));
+            output = DiffusionCommon.WithSteps("txt2img", steps, p => pipe.Call(prompt, negative, options, generator, p));
         }
         watch.Stop();
         foreach (var warning in output.Warnings) args.Error.WriteLine($"warning: {warning}");
@@ -217,19 +216,6 @@ public sealed class GenerateCommand : ICommand, IHasFlags
         using var scope = torch.NewDisposeScope();
         return (torch.tensor(rgb, [1, h, w, 3]).permute(0, 3, 1, 2).to(ScalarType.Float32) / 255.0).MoveToOuterDisposeScope();
     }
-
-    static StableDiffusionOutput WithProgress(string title, Func<Action<SamplingProgress>, StableDiffusionOutput> work) =>
-        ProgressDisplay.Run("step", ctx =>
-        {
-            var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
-            var result = work(p =>
-            {
-                task.MaxValue = p.Steps;
-                task.Value = p.Step;
-            });
-            task.Value = task.MaxValue;
-            return result;
-        });
 
     static int? ClipSkip(int k) => k == 0 ? null : k;
 
