@@ -17,12 +17,17 @@ public sealed class Arguments
     /// <summary>Where the command writes its results: the stdout given to <see cref="CommandLineApp.Run"/> (tests capture it).</summary>
     public TextWriter Out { get; }
 
+    /// <summary>Where the command writes warnings: the stderr given to <see cref="CommandLineApp.Run"/>.</summary>
+    public TextWriter Error { get; }
+
     /// <param name="args">The words after the command name.</param>
     /// <param name="flagNames">Options that take no value (e.g. "multimask", "resume").</param>
     /// <param name="stdout">Result stream; <see cref="Console.Out"/> when null.</param>
-    public Arguments(IReadOnlyList<string> args, IEnumerable<string>? flagNames = null, TextWriter? stdout = null)
+    /// <param name="stderr">Warning stream; <see cref="Console.Error"/> when null.</param>
+    public Arguments(IReadOnlyList<string> args, IEnumerable<string>? flagNames = null, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         Out = stdout ?? Console.Out;
+        Error = stderr ?? Console.Error;
         var flagSet = new HashSet<string>(flagNames ?? [], StringComparer.Ordinal) { "help" };
         var positionals = new List<string>();
         for (int i = 0; i < args.Count; i++)

@@ -26,7 +26,7 @@ public sealed class CommandLineApp(IReadOnlyList<ICommand> commands)
         var rest = args.Skip(match.words.Length).ToArray();
         try
         {
-            var parsed = new Arguments(rest, FlagsOf(match.c), stdout);
+            var parsed = new Arguments(rest, FlagsOf(match.c), stdout, stderr);
             if (parsed.Help) { stdout.WriteLine(match.c.Usage); return 0; }
             return match.c.Run(parsed);
         }

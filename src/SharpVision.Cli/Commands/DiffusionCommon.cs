@@ -51,12 +51,17 @@ static class DiffusionCommon
         return Enumerable.Range(0, count).Select(i => (long)ids[i % ids.Length]).ToArray();
     }
 
-    /// <summary>Runs <paramref name="work"/> with a progress bar of <paramref name="steps"/> denoising steps.</summary>
+    /// <summary>Runs <paramref name="work"/> with a progress bar of <paramref name="steps"/> denoising steps (or as many
+    /// as the loop reports: a PNDM schedule has one more entry, image-to-image runs fewer).</summary>
     public static T WithSteps<T>(string title, int steps, Func<Action<SamplingProgress>, T> work) =>
         ProgressDisplay.Run("step", ctx =>
         {
             var task = ctx.AddTask(Markup.Escape(title), maxValue: steps);
-            var result = work(p => task.Value = p.Step);
+            var result = work(p =>
+            {
+                task.MaxValue = p.Steps;
+                task.Value = p.Step;
+            });
             task.Value = task.MaxValue;
             return result;
         });

@@ -78,6 +78,14 @@ public static class Images
         Save(bitmap, path, text);
     }
 
+    /// <summary>Writes one image (3, H, W) in [0, 1] as an 8-bit PNG (round(x · 255), as diffusers' <c>numpy_to_pil</c>), with optional <c>tEXt</c> entries.</summary>
+    public static void SaveRgb(Tensor image, string path, IReadOnlyDictionary<string, string>? text = null)
+    {
+        if (image.dim() != 3 || image.shape[0] != 3)
+            throw new ArgumentException($"image must be (3, H, W); got {SharpVision.Nn.Shapes.Format(image)}", nameof(image));
+        SaveRgb(ToBytes(image.unsqueeze(0), 0, 1), (int)image.shape[1], (int)image.shape[2], path, text);
+    }
+
     /// <summary>Writes a binary mask (H, W) as a black-and-white PNG.</summary>
     public static void SaveMask(bool[] mask, int height, int width, string path)
     {

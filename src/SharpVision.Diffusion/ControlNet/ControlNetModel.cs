@@ -102,16 +102,17 @@ public sealed class ControlNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor, 
     /// <summary>
     /// Checks that this ControlNet's encoder matches <paramref name="unet"/>'s, so its residuals fit the UNet's skip states.
     /// </summary>
-    /// <exception cref="ArgumentException">The first differing setting, with the ControlNet's and the UNet's values.</exception>
+    /// <exception cref="ArgumentException">Settings that differ, each with the ControlNet's and the UNet's values.</exception>
     public void RequireCompatible(UNet2DConditionModel unet)
     {
         ArgumentNullException.ThrowIfNull(unet);
-        UNetMatch.Require("in_channels", Config.InChannels, unet.Config.InChannels);
-        UNetMatch.Require("block_out_channels", Config.BlockOutChannels, unet.Config.BlockOutChannels);
-        UNetMatch.Require("down_block_types", Config.DownBlockTypes, unet.Config.DownBlockTypes);
-        UNetMatch.Require("layers_per_block", Config.LayersPerBlock, unet.Config.LayersPerBlock);
-        UNetMatch.Require("mid_block_type", Config.MidBlockType, unet.Config.MidBlockType);
-        UNetMatch.Require("cross_attention_dim", Config.CrossAttentionDim, unet.Config.CrossAttentionDim);
+        UNetMatch.Require(
+            ("in_channels", Config.InChannels, unet.Config.InChannels),
+            ("block_out_channels", Config.BlockOutChannels, unet.Config.BlockOutChannels),
+            ("down_block_types", Config.DownBlockTypes, unet.Config.DownBlockTypes),
+            ("layers_per_block", Config.LayersPerBlock, unet.Config.LayersPerBlock),
+            ("mid_block_type", Config.MidBlockType, unet.Config.MidBlockType),
+            ("cross_attention_dim", Config.CrossAttentionDim, unet.Config.CrossAttentionDim));
     }
 
     /// <inheritdoc cref="Forward"/>

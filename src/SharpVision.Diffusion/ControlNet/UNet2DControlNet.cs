@@ -100,20 +100,21 @@ public sealed class UNet2DControlNet : nn.Module<Tensor, Tensor, Tensor, Control
     }
 
     /// <summary>Checks that this ControlNet's encoder matches <paramref name="unet"/>'s.</summary>
-    /// <exception cref="ArgumentException">The first differing setting, with the ControlNet's and the UNet's values.</exception>
+    /// <exception cref="ArgumentException">Settings that differ, each with the ControlNet's and the UNet's values.</exception>
     public void RequireCompatible(UNet2DModel unet)
     {
         ArgumentNullException.ThrowIfNull(unet);
         var a = UNetConfig;
         var b = unet.Config;
-        UNetMatch.Require("in_channels", a.InChannels, b.InChannels);
-        UNetMatch.Require("block_out_channels", a.BlockOutChannels, b.BlockOutChannels);
-        UNetMatch.Require("down_block_types", a.DownBlockTypes, b.DownBlockTypes);
-        UNetMatch.Require("layers_per_block", a.LayersPerBlock, b.LayersPerBlock);
-        UNetMatch.Require("mid_block_type", a.MidBlockType, b.MidBlockType);
-        UNetMatch.Require("time_embedding_type", a.TimeEmbeddingType, b.TimeEmbeddingType);
-        UNetMatch.Require("class conditioning", a.ClassEmbedType?.ToString() ?? a.NumClassEmbeds?.ToString() ?? "none",
-            b.ClassEmbedType?.ToString() ?? b.NumClassEmbeds?.ToString() ?? "none");
+        UNetMatch.Require(
+            ("in_channels", a.InChannels, b.InChannels),
+            ("block_out_channels", a.BlockOutChannels, b.BlockOutChannels),
+            ("down_block_types", a.DownBlockTypes, b.DownBlockTypes),
+            ("layers_per_block", a.LayersPerBlock, b.LayersPerBlock),
+            ("mid_block_type", a.MidBlockType, b.MidBlockType),
+            ("time_embedding_type", a.TimeEmbeddingType, b.TimeEmbeddingType),
+            ("class conditioning", a.ClassEmbedType?.ToString() ?? a.NumClassEmbeds?.ToString() ?? "none",
+                b.ClassEmbedType?.ToString() ?? b.NumClassEmbeds?.ToString() ?? "none"));
     }
 
     /// <inheritdoc cref="Forward"/>

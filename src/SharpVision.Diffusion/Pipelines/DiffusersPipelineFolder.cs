@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpVision.Diffusion.Clip;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
@@ -90,6 +91,10 @@ public sealed class DiffusersPipelineFolder
     /// <summary>Whether model_index.json lists <paramref name="component"/> as present.</summary>
     public bool Has(string component) => Components.TryGetValue(component, out var c) && c.IsPresent;
 
+    /// <summary>Whether the pipeline has <paramref name="component"/>: listed as present, or not listed and its folder exists.</summary>
+    public bool Provides(string component) =>
+        Components.TryGetValue(component, out var c) ? c.IsPresent : System.IO.Directory.Exists(Path.Combine(Directory, component));
+
     /// <summary>The folder of <paramref name="component"/>, checked to exist and, where model_index.json lists it, to hold <paramref name="className"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The component folder is missing (the message names the component and the path).</exception>
     /// <exception cref="InvalidDataException">model_index.json lists the component as absent or as another class.</exception>
@@ -118,6 +123,17 @@ public sealed class DiffusersPipelineFolder
     /// <inheritdoc cref="LoadUNet" path="/exception"/>
     public AutoencoderKL LoadVae(ScalarType dtype = ScalarType.Float32, string component = "vae") =>
         AutoencoderKL.FromPretrained(ComponentPath(component, nameof(AutoencoderKL)), dtype);
+
+    /// <summary>The prompt tokenizer (<c>tokenizer/</c>: vocab.json, merges.txt, tokenizer_config.json).</summary>
+    /// <exception cref="DirectoryNotFoundException">No such component folder.</exception>
+    /// <exception cref="FileNotFoundException">The folder lacks vocab.json or merges.txt.</exception>
+    public CLIPTokenizer LoadTokenizer(string component = "tokenizer") =>
+        CLIPTokenizer.FromPretrained(ComponentPath(component)); // CLIPTokenizer or CLIPTokenizerFast: the same files
+
+    /// <summary>The text encoder (<c>text_encoder/</c>, transformers' <c>CLIPTextModel</c>).</summary>
+    /// <inheritdoc cref="LoadUNet" path="/exception"/>
+    public CLIPTextModel LoadTextEncoder(ScalarType dtype = ScalarType.Float32, string component = "text_encoder") =>
+        CLIPTextModel.FromPretrained(ComponentPath(component, nameof(CLIPTextModel)), dtype);
 
     /// <summary>One ControlNet (<c>controlnet/</c>, or a named folder such as <c>controlnet_1/</c>).</summary>
     /// <inheritdoc cref="LoadUNet" path="/exception"/>

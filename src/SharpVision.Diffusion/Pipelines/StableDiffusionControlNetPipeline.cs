@@ -1,3 +1,4 @@
+using SharpVision.Diffusion.Clip;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
@@ -19,8 +20,9 @@ public sealed class StableDiffusionControlNetPipeline : StableDiffusionPipelineB
     public IReadOnlyList<ControlNetModel> ControlNets { get; }
 
     /// <exception cref="ArgumentException">No ControlNets, or one whose encoder does not match the UNet's.</exception>
-    public StableDiffusionControlNetPipeline(UNet2DConditionModel unet, AutoencoderKL vae, IDiffusionScheduler scheduler, IReadOnlyList<ControlNetModel> controlnets)
-        : base(unet, vae, scheduler)
+    public StableDiffusionControlNetPipeline(UNet2DConditionModel unet, AutoencoderKL vae, IDiffusionScheduler scheduler, IReadOnlyList<ControlNetModel> controlnets,
+        CLIPTokenizer? tokenizer = null, CLIPTextModel? textEncoder = null)
+        : base(unet, vae, scheduler, tokenizer, textEncoder)
     {
         ArgumentNullException.ThrowIfNull(controlnets);
         if (controlnets.Count == 0) throw new ArgumentException("at least one ControlNet is needed", nameof(controlnets));
@@ -32,7 +34,7 @@ public sealed class StableDiffusionControlNetPipeline : StableDiffusionPipelineB
         ControlNets = controlnets;
     }
 
-    /// <summary>Loads unet/, vae/, scheduler/ and the named ControlNet folders of a diffusers pipeline folder.</summary>
+    /// <summary>Loads unet/, vae/, scheduler/, tokenizer/ and text_encoder/ (where present) and the named ControlNet folders of a diffusers pipeline folder.</summary>
     /// <param name="directory">The folder with model_index.json.</param>
     /// <param name="controlnetComponents">The ControlNet subfolders, in order (default <c>controlnet</c>).</param>
     /// <param name="dtype">The models' dtype.</param>
@@ -44,7 +46,36 @@ public sealed class StableDiffusionControlNetPipeline : StableDiffusionPipelineB
     {
         var folder = DiffusersPipelineFolder.Open(directory);
         var controlnets = (controlnetComponents ?? ["controlnet"]).Select(c => folder.LoadControlNet(c, dtype)).ToArray();
-        return Load(folder, dtype, schedulerClassName, (u, v, s) => new StableDiffusionControlNetPipeline(u, v, s, controlnets));
+        return Load(folder, dtype, schedulerClassName, (u, v, s, t, e) => new StableDiffusionControlNetPipeline(u, v, s, controlnets, t, e));
+    }
+
+    /// <summary>Loads the pipeline folder's own components with ControlNets loaded elsewhere (e.g. <c>sd-controlnet-canny</c>
+    /// downloaded beside <c>stable-diffusion-v1-5</c>: <see cref="ControlNetModel.FromPretrained"/> of its folder).</summary>
+    /// <param name="directory">The folder with model_index.json.</param>
+    /// <param name="controlnets">The ControlNets, in the order their condition images will be given.</param>
+    /// <param name="dtype">The models' dtype.</param>
+    /// <param name="schedulerClassName">Another scheduler class on the folder's noise schedule; null for the folder's own.</param>
+    /// <exception cref="FileNotFoundException">model_index.json or a component file is missing (the message names it).</exception>
+    /// <exception cref="DirectoryNotFoundException">A component folder is missing (the message names it).</exception>
+    /// <exception cref="ArgumentException">A ControlNet whose encoder does not match the UNet's (the message names the setting and both values).</exception>
+    public static StableDiffusionControlNetPipeline FromPretrained(string directory, IReadOnlyList<ControlNetModel> controlnets,
+        ScalarType dtype = ScalarType.Float32, string? schedulerClassName = null) =>
+        Load(DiffusersPipelineFolder.Open(directory), dtype, schedulerClassName, (u, v, s, t, e) => new StableDiffusionControlNetPipeline(u, v, s, controlnets, t, e));
+
+    /// <summary>Generates images from a prompt under the ControlNets (diffusers' <c>pipe(prompt, image, negative_prompt=…)</c>).</summary>
+    /// <param name="prompt">The text; cut to the tokenizer's 77 tokens (the output's Warnings quote what was dropped).</param>
+    /// <param name="negativePrompt">What guidance steers away from; null: the empty prompt.</param>
+    /// <param name="controlImages">One condition image per ControlNet: (1, C, H, W) in [0, 1].</param>
+    /// <param name="options">Steps, guidance, clip_skip, ControlNet scales and windows, guess mode, latents.</param>
+    /// <param name="generator">Draws the latents (when not given) and any scheduler noise.</param>
+    /// <param name="progress">Called after each denoising step.</param>
+    /// <exception cref="InvalidOperationException">The pipeline has no tokenizer and text encoder.</exception>
+    /// <exception cref="ArgumentException">Counts or shapes that do not fit (named), or control windows out of order.</exception>
+    public StableDiffusionOutput Call(string prompt, string? negativePrompt, IReadOnlyList<Tensor> controlImages,
+        StableDiffusionControlNetOptions? options = null, Generator? generator = null, Action<SamplingProgress>? progress = null)
+    {
+        options ??= new StableDiffusionControlNetOptions();
+        return FromText(prompt, negativePrompt, options, (p, n) => Call(p, n, controlImages, options, generator, progress));
     }
 
     /// <summary>Generates images from prompt embeddings under the ControlNets.</summary>

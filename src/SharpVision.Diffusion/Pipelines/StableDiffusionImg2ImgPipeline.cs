@@ -1,3 +1,4 @@
+using SharpVision.Diffusion.Clip;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Schedulers;
@@ -13,12 +14,30 @@ namespace SharpVision.Diffusion.Pipelines;
 /// denoise from there (<see cref="DenoisingLoop"/>). Follows diffusers v0.33.1
 /// <c>pipelines/stable_diffusion/pipeline_stable_diffusion_img2img.py</c> (<c>StableDiffusionImg2ImgPipeline.__call__</c>).
 /// </summary>
-public sealed class StableDiffusionImg2ImgPipeline(UNet2DConditionModel unet, AutoencoderKL vae, IDiffusionScheduler scheduler)
-    : StableDiffusionPipelineBase(unet, vae, scheduler)
+public sealed class StableDiffusionImg2ImgPipeline(UNet2DConditionModel unet, AutoencoderKL vae, IDiffusionScheduler scheduler,
+    CLIPTokenizer? tokenizer = null, CLIPTextModel? textEncoder = null)
+    : StableDiffusionPipelineBase(unet, vae, scheduler, tokenizer, textEncoder)
 {
     /// <inheritdoc cref="StableDiffusionPipeline.FromPretrained"/>
     public static StableDiffusionImg2ImgPipeline FromPretrained(string directory, ScalarType dtype = ScalarType.Float32, string? schedulerClassName = null) =>
-        Load(DiffusersPipelineFolder.Open(directory), dtype, schedulerClassName, (u, v, s) => new StableDiffusionImg2ImgPipeline(u, v, s));
+        Load(DiffusersPipelineFolder.Open(directory), dtype, schedulerClassName, (u, v, s, t, e) => new StableDiffusionImg2ImgPipeline(u, v, s, t, e));
+
+    /// <summary>Transforms <paramref name="image"/> under a prompt (diffusers' <c>pipe(prompt, image, negative_prompt=…)</c>).</summary>
+    /// <param name="prompt">The text; cut to the tokenizer's 77 tokens (the output's Warnings quote what was dropped).</param>
+    /// <param name="negativePrompt">What guidance steers away from; null: the empty prompt.</param>
+    /// <param name="image">(b, 3, H, W) in [0, 1], b = 1 or n (see the embeddings-level call).</param>
+    /// <param name="options">Strength, steps, guidance, clip_skip, images per prompt, the recorded noises.</param>
+    /// <param name="generator">Draws the posterior noise, then the added noise (when not given), then any scheduler noise.</param>
+    /// <param name="progress">Called after each denoising step.</param>
+    /// <exception cref="InvalidOperationException">The pipeline has no tokenizer and text encoder.</exception>
+    /// <exception cref="ArgumentException">Shapes that do not fit, or a strength that leaves no step.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Strength outside [0, 1].</exception>
+    public StableDiffusionOutput Call(string prompt, string? negativePrompt, Tensor image, StableDiffusionImg2ImgOptions? options = null,
+        Generator? generator = null, Action<SamplingProgress>? progress = null)
+    {
+        options ??= new StableDiffusionImg2ImgOptions();
+        return FromText(prompt, negativePrompt, options, (p, n) => Call(p, n, image, options, generator, progress));
+    }
 
     /// <summary>Transforms <paramref name="image"/> under the prompt embeddings.</summary>
     /// <param name="promptEmbeds">(B, M, cross_attention_dim).</param>

@@ -17,6 +17,10 @@ public abstract record DiffusionCallOptions
     /// <summary>eta of DDIM steps (diffusers passes it to schedulers whose step takes it: DDIM); ignored by the others.</summary>
     public double Eta { get; init; }
 
+    /// <summary>clip_skip of a prompt-level call: text-encoder layers to skip from the end (1: the penultimate layer's
+    /// states); null: the last hidden state. Ignored by calls given prompt embeddings.</summary>
+    public int? ClipSkip { get; init; }
+
     /// <summary>Decode the final latents with the VAE (false: diffusers' <c>output_type="latent"</c>, no image).</summary>
     public bool DecodeImages { get; init; } = true;
 }
@@ -75,4 +79,9 @@ public sealed record StableDiffusionControlNetOptions : DiffusionCallOptions
 /// <summary>A pipeline call's result.</summary>
 /// <param name="Images">(B·n, 3, H, W) in [0, 1] (diffusers' <c>output_type="pt"</c>; permute to (B, H, W, 3) for "np"), or null when not decoded.</param>
 /// <param name="Latents">(B·n, C, H/f, W/f) the final latents (diffusers' <c>output_type="latent"</c>).</param>
-public sealed record StableDiffusionOutput(Tensor? Images, Tensor Latents);
+public sealed record StableDiffusionOutput(Tensor? Images, Tensor Latents)
+{
+    /// <summary>What diffusers logs as warnings during the call: the text cut from prompts longer than the tokenizer's
+    /// length (see <see cref="PromptEmbeddings.TruncationWarning"/>); empty when none.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

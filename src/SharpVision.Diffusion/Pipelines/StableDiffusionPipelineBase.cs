@@ -1,3 +1,4 @@
+using SharpVision.Diffusion.Clip;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Schedulers;
@@ -10,7 +11,8 @@ namespace SharpVision.Diffusion.Pipelines;
 /// <summary>
 /// The components and the steps the Stable Diffusion pipelines share (diffusers v0.33.1 <c>StableDiffusionPipeline</c>
 /// and the pipelines that copy its methods): prompt embeddings per image, latent preparation, VAE decoding and
-/// post-processing. The denoising itself is <see cref="DenoisingLoop"/>.
+/// post-processing. The denoising itself is <see cref="DenoisingLoop"/>. With a tokenizer and text encoder the
+/// pipelines also take prompts as text (<see cref="EncodePrompt"/>, diffusers' <c>encode_prompt</c>).
 /// </summary>
 public abstract class StableDiffusionPipelineBase
 {
@@ -23,25 +25,106 @@ public abstract class StableDiffusionPipelineBase
     /// <summary>The scheduler; each call sets its timesteps.</summary>
     public IDiffusionScheduler Scheduler { get; }
 
+    /// <summary>The prompt tokenizer (<c>tokenizer/</c>); null for a pipeline run from prompt embeddings only.</summary>
+    public CLIPTokenizer? Tokenizer { get; }
+
+    /// <summary>The text encoder (<c>text_encoder/</c>); null for a pipeline run from prompt embeddings only.</summary>
+    public CLIPTextModel? TextEncoder { get; }
+
     /// <summary>Pixels per latent: 2^(len(vae.block_out_channels) - 1) (8 for Stable Diffusion).</summary>
     public int VaeScaleFactor => 1 << (Vae.Config.BlockOutChannels.Count - 1);
 
-    /// <exception cref="ArgumentException">The VAE's latent channels differ from the UNet's input channels.</exception>
-    protected StableDiffusionPipelineBase(UNet2DConditionModel unet, AutoencoderKL vae, IDiffusionScheduler scheduler)
+    /// <exception cref="ArgumentException">The VAE's latent channels differ from the UNet's input channels, only one of
+    /// tokenizer and text encoder is given, or the text encoder's width is not the UNet's cross_attention_dim.</exception>
+    protected StableDiffusionPipelineBase(UNet2DConditionModel unet, AutoencoderKL vae, IDiffusionScheduler scheduler,
+        CLIPTokenizer? tokenizer, CLIPTextModel? textEncoder)
     {
         Unet = unet ?? throw new ArgumentNullException(nameof(unet));
         Vae = vae ?? throw new ArgumentNullException(nameof(vae));
         Scheduler = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
         if (vae.Config.LatentChannels != unet.Config.InChannels)
             throw new ArgumentException($"the VAE has {vae.Config.LatentChannels} latent channels but the UNet takes {unet.Config.InChannels}", nameof(vae));
+        if ((tokenizer is null) != (textEncoder is null))
+            throw new ArgumentException("give both the tokenizer and the text encoder, or neither", tokenizer is null ? nameof(tokenizer) : nameof(textEncoder));
+        if (textEncoder is not null && textEncoder.Config.HiddenSize != unet.Config.CrossAttentionDim)
+            throw new ArgumentException($"the text encoder's hidden_size {textEncoder.Config.HiddenSize} differs from the UNet's cross_attention_dim {unet.Config.CrossAttentionDim}",
+                nameof(textEncoder));
+        Tokenizer = tokenizer;
+        TextEncoder = textEncoder;
     }
 
-    /// <summary>unet/, vae/ and scheduler/ of a diffusers pipeline folder, handed to <paramref name="create"/>.</summary>
+    /// <summary>unet/, vae/, scheduler/ and, where the folder has them, tokenizer/ and text_encoder/ of a diffusers
+    /// pipeline folder, handed to <paramref name="create"/>.</summary>
     /// <exception cref="FileNotFoundException">model_index.json or a component file is missing (the message names it).</exception>
     /// <exception cref="DirectoryNotFoundException">A component folder is missing (the message names it).</exception>
     protected static TPipeline Load<TPipeline>(DiffusersPipelineFolder folder, ScalarType dtype, string? schedulerClassName,
-        Func<UNet2DConditionModel, AutoencoderKL, IDiffusionScheduler, TPipeline> create) =>
-        create(folder.LoadUNet(dtype), folder.LoadVae(dtype), folder.LoadScheduler(schedulerClassName));
+        Func<UNet2DConditionModel, AutoencoderKL, IDiffusionScheduler, CLIPTokenizer?, CLIPTextModel?, TPipeline> create)
+    {
+        bool text = folder.Provides("tokenizer") || folder.Provides("text_encoder");
+        return create(folder.LoadUNet(dtype), folder.LoadVae(dtype), folder.LoadScheduler(schedulerClassName),
+            text ? folder.LoadTokenizer() : null, text ? folder.LoadTextEncoder(dtype) : null);
+    }
+
+    /// <summary>
+    /// diffusers v0.33.1 <c>StableDiffusionPipeline.encode_prompt</c> from text: each prompt tokenized to the tokenizer's
+    /// length (77; longer ones cut, with diffusers' warning quoting what was dropped), encoded by the text encoder
+    /// (clip_skip: the states clip_skip layers before the last, after the final layer norm); under guidance the negative
+    /// prompts ("" when none) likewise, without clip_skip, as diffusers does. Rows are not repeated per image here.
+    /// </summary>
+    /// <param name="prompts">B prompts.</param>
+    /// <param name="negativePrompts">B negative prompts, one (for every prompt), or null (the empty prompt).</param>
+    /// <param name="guided">Whether classifier-free guidance runs (guidance_scale &gt; 1), so negative embeddings are needed.</param>
+    /// <param name="clipSkip">Text-encoder layers to skip from the end; null or 0: the last hidden state.</param>
+    /// <returns>(B, 77, D) embeddings in the UNet's dtype, the token ids and the truncation warnings.</returns>
+    /// <exception cref="InvalidOperationException">The pipeline has no tokenizer and text encoder.</exception>
+    /// <exception cref="ArgumentException">No prompts, or a count of negative prompts that is neither 1 nor B.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">clipSkip negative or not below the encoder's layer count.</exception>
+    public PromptEmbeddings EncodePrompt(IReadOnlyList<string> prompts, IReadOnlyList<string>? negativePrompts = null, bool guided = true, int? clipSkip = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (Tokenizer is null || TextEncoder is null)
+            throw new InvalidOperationException("this pipeline has no tokenizer and text encoder (load a folder with tokenizer/ and text_encoder/, or pass prompt embeddings)");
+        if (prompts.Count == 0) throw new ArgumentException("prompts must not be empty", nameof(prompts));
+        if (negativePrompts is { Count: var n } && n != 1 && n != prompts.Count)
+            throw new ArgumentException($"{n} negative prompts for {prompts.Count} prompts: give one, or one per prompt", nameof(negativePrompts));
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var tokens = Tokenizer.TokenizeBatch(prompts);
+        var warnings = tokens.Encodings.Where(e => e.WasTruncated).Select(e => PromptEmbeddings.TruncationWarning(Tokenizer.ModelMaxLength, e)).ToArray();
+        var embeds = Encode(tokens, clipSkip); // (B, 77, D)
+        Tensor? negativeIds = null, negativeEmbeds = null;
+        if (guided)
+        {
+            var negatives = negativePrompts is null ? Enumerable.Repeat("", prompts.Count).ToArray()
+                : negativePrompts.Count == 1 ? Enumerable.Repeat(negativePrompts[0], prompts.Count).ToArray() : negativePrompts;
+            var negativeTokens = Tokenizer.TokenizeBatch(negatives, (int)tokens.InputIds.shape[1]);
+            negativeIds = negativeTokens.InputIds;
+            negativeEmbeds = Encode(negativeTokens, null).MoveToOuterDisposeScope();
+            negativeIds.MoveToOuterDisposeScope();
+        }
+        return new PromptEmbeddings(embeds.MoveToOuterDisposeScope(), negativeEmbeds, tokens.InputIds.MoveToOuterDisposeScope(), negativeIds, warnings);
+    }
+
+    // The text encoder's states in the UNet's dtype; the padding mask only where the config asks for it (use_attention_mask).
+    Tensor Encode(CLIPTokenizerOutput tokens, int? clipSkip)
+    {
+        bool useMask = TextEncoder!.Config.Extra is { } extra && extra.TryGetValue("use_attention_mask", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.True;
+        return TextEncoder.EncodePrompt(tokens.InputIds, clipSkip, useMask ? tokens.AttentionMask : null).to(Unet.Dtype);
+    }
+
+    /// <summary>
+    /// A prompt-level call: encodes the prompt (<see cref="EncodePrompt"/>, guidance and clip_skip from the options),
+    /// runs <paramref name="call"/> on the embeddings, and hands back its output with the truncation warnings.
+    /// </summary>
+    protected StableDiffusionOutput FromText(string prompt, string? negativePrompt, DiffusionCallOptions options,
+        Func<Tensor, Tensor?, StableDiffusionOutput> call)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(options);
+        using var scope = torch.NewDisposeScope();
+        var text = EncodePrompt([prompt], negativePrompt is null ? null : [negativePrompt], options.GuidanceScale > 1.0, options.ClipSkip);
+        return Escape(call(text.PromptEmbeds, text.NegativePromptEmbeds)) with { Warnings = text.Warnings };
+    }
 
     /// <summary>Checks the common options and sets the scheduler's eta where its step takes one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Steps or images per prompt below 1, or a negative eta.</exception>

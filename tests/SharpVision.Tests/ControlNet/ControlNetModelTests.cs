@@ -175,6 +175,10 @@ public sealed class ControlNetModelTests : IDisposable
         var e = Assert.Throws<ArgumentException>(() => controlnet.Apply(unet, sample, t, states, cond));
         Assert.Contains("[16, 24]", e.Message);
         Assert.Contains("[16, 32]", e.Message);
+        using var wider = new UNet2DConditionModel(TinyConditionUNet(c => c with { BlockOutChannels = [16, 24], CrossAttentionDim = 8 }));
+        using var twoApart = ControlNetModel.FromUNet(wider, CondStages);
+        var both = Assert.Throws<ArgumentException>(() => twoApart.RequireCompatible(unet)); // every differing setting, both values
+        Assert.Contains("block_out_channels [16, 24] differs from the UNet's [16, 32]; cross_attention_dim 8 differs from the UNet's 16", both.Message);
         // without the explicit check, the residual shapes still fail with both sides named
         Perturb(controlnet);
         using var noGrad = no_grad();
