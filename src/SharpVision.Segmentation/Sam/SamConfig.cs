@@ -88,7 +88,14 @@ public sealed record SamConfig
     }
 
     /// <summary>Reads a config file such as the fixtures' <c>sam_config.json</c>.</summary>
-    public static SamConfig Load(string path) => FromJson(File.ReadAllText(path));
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The config is malformed (the message names the file).</exception>
+    public static SamConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"SAM config not found: {path}", path);
+        try { return FromJson(File.ReadAllText(path)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+    }
 
     /// <summary>Serialises the config, unknown keys included.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
@@ -108,6 +115,7 @@ public sealed record SamConfig
         if (PromptEmbedDim % 8 != 0) throw new InvalidDataException($"SAM config prompt_embed_dim must be a multiple of 8; got {PromptEmbedDim}");
         if (MaskInChans % 4 != 0) throw new InvalidDataException($"SAM config mask_in_chans must be a multiple of 4; got {MaskInChans}");
         if ((PromptEmbedDim / 2) % DecoderNumHeads != 0) throw new InvalidDataException($"SAM config decoder_num_heads ({DecoderNumHeads}) must divide prompt_embed_dim / 2 ({PromptEmbedDim / 2})");
+        if (EncoderGlobalAttnIndexes is null) throw new InvalidDataException("SAM config encoder_global_attn_indexes must be a list of ints; got null");
         var outOfRange = EncoderGlobalAttnIndexes.Where(i => i < 0 || i >= EncoderDepth).ToList();
         if (outOfRange.Count > 0) throw new InvalidDataException($"SAM config encoder_global_attn_indexes must be in [0, {EncoderDepth}); got {string.Join(", ", outOfRange)}");
     }
