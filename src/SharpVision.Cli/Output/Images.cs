@@ -49,6 +49,11 @@ public static class Images
     /// <summary>Largest width or height <see cref="LoadRgb"/> decodes; a header declaring more is rejected before decoding.</summary>
     public const int MaxSide = 16384;
 
+    // Above this many pixels a header must be backed by file bytes: decoded RGBA may be at most MaxExpansion times
+    // the file (PNG's deflate tops out near 1032:1), so a 100-byte file cannot make us allocate a gigabyte.
+    const long LargeImagePixels = 4096L * 4096;
+    const long MaxExpansion = 2048;
+
     /// <summary>Reads an image file as RGB bytes, row-major (H, W, 3).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode, is empty, or declares a side over <see cref="MaxSide"/>.</exception>
@@ -69,13 +74,16 @@ public static class Images
         if (declared.Width <= 0 || declared.Height <= 0) throw new InvalidDataException($"{source}: the image is empty ({declared.Width}x{declared.Height})");
         if (declared.Width > MaxSide || declared.Height > MaxSide)
             throw new InvalidDataException($"{source}: the image declares {declared.Width}x{declared.Height} pixels; at most {MaxSide} per side is supported");
+        long pixels = (long)declared.Width * declared.Height;
+        if (pixels > LargeImagePixels && pixels * 4 > MaxExpansion * data.Size)
+            throw new InvalidDataException($"{source}: the image declares {declared.Width}x{declared.Height} pixels from only {data.Size} bytes, more than a real image compresses to");
         var info = new SKImageInfo(declared.Width, declared.Height, SKColorType.Rgba8888, SKAlphaType.Premul); // as SKBitmap.Decode did
         using var rgba = new SKBitmap(info);
         var result = codec.GetPixels(info, rgba.GetPixels());
         // IncompleteInput keeps what was decoded (the rest is zero), as SKBitmap.Decode does; anything else is an error.
         if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
             throw new InvalidDataException($"{source}: cannot decode the image ({result})");
-        var src = rgba.Bytes;
+        var src = rgba.GetPixelSpan();
         var rgb = new byte[declared.Width * declared.Height * 3];
         for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
         {

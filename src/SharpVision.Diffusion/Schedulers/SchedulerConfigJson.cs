@@ -20,6 +20,8 @@ public static class SchedulerConfigJson
         ReadCommentHandling = JsonCommentHandling.Skip,
         // diffusers writes NaN/Infinity for some float fields of other schedulers; accept them.
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // null for a non-nullable field fails at reading, naming the key.
+        RespectNullableAnnotations = true,
     };
 
     /// <exception cref="ArgumentException">An option has an unknown value (the message lists the allowed ones).</exception>

@@ -73,7 +73,7 @@ public sealed record SamConfig
         PromptEmbedDim == o.PromptEmbedDim && MaskInChans == o.MaskInChans && DecoderMlpDim == o.DecoderMlpDim &&
         DecoderNumHeads == o.DecoderNumHeads && IouHeadHiddenDim == o.IouHeadHiddenDim;
 
-    static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+    static readonly JsonSerializerOptions Options = new() { WriteIndented = true, RespectNullableAnnotations = true };
 
     /// <summary>Parses a config; absent keys take the vit_b defaults.</summary>
     /// <exception cref="InvalidDataException">The JSON is malformed or a size is not positive.</exception>
@@ -115,7 +115,6 @@ public sealed record SamConfig
         if (PromptEmbedDim % 8 != 0) throw new InvalidDataException($"SAM config prompt_embed_dim must be a multiple of 8; got {PromptEmbedDim}");
         if (MaskInChans % 4 != 0) throw new InvalidDataException($"SAM config mask_in_chans must be a multiple of 4; got {MaskInChans}");
         if ((PromptEmbedDim / 2) % DecoderNumHeads != 0) throw new InvalidDataException($"SAM config decoder_num_heads ({DecoderNumHeads}) must divide prompt_embed_dim / 2 ({PromptEmbedDim / 2})");
-        if (EncoderGlobalAttnIndexes is null) throw new InvalidDataException("SAM config encoder_global_attn_indexes must be a list of ints; got null");
         var outOfRange = EncoderGlobalAttnIndexes.Where(i => i < 0 || i >= EncoderDepth).ToList();
         if (outOfRange.Count > 0) throw new InvalidDataException($"SAM config encoder_global_attn_indexes must be in [0, {EncoderDepth}); got {string.Join(", ", outOfRange)}");
     }

@@ -87,6 +87,13 @@ public static class FuzzRunner
         return false;
     }
 
-    static Xunit.Sdk.XunitException Report(FuzzTarget target, byte[] input, string what, string problem) =>
-        new($"{what}: {problem}\nInput ({input.Length} bytes, base64; save it under {target.RegressionFolder}):\n{Convert.ToBase64String(input)}");
+    /// <summary>The failure, with the input as base64 and as a file ready to move into the regression folder.</summary>
+    static Xunit.Sdk.XunitException Report(FuzzTarget target, byte[] input, string what, string problem)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sharpvision-fuzz-failures", target.Name);
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(input))[..16].ToLowerInvariant() + ".bin");
+        File.WriteAllBytes(file, input);
+        return new($"{what}: {problem}\nInput ({input.Length} bytes) written to {file}; move it to {target.RegressionFolder}. Base64:\n{Convert.ToBase64String(input)}");
+    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Reflection;
 using System.Text;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Models;
@@ -21,10 +22,10 @@ public static class FuzzTargets
     [
         new("safetensors", "fuzz.safetensors", SafetensorsSeeds,
             input => Dispose(SafetensorsReader.Read(new MemoryStream(input), "fuzz.safetensors")),
-            [typeof(InvalidDataException)], MutateSafetensors, 3000),
+            [typeof(InvalidDataException)], MutateSafetensors, 5000),
         new("torch-save", "fuzz.pth", TorchSaveSeeds,
             input => Dispose(TorchSaveReader.Read(new MemoryStream(input), "fuzz.pth")),
-            [typeof(InvalidDataException)], MutateZip, 2000),
+            [typeof(InvalidDataException)], MutateZip, 4000),
         new("idx", "fuzz.idx", () => [Idx(10), Idx(2, 3, 4)],
             input => IdxFile.ReadBytes(new MemoryStream(input), "fuzz.idx"),
             [typeof(IdxFormatException)], (m, input, others) => m.MutateBytes(input, others), 3000),
@@ -32,27 +33,27 @@ public static class FuzzTargets
             input => IdxFile.ReadBytes(new MemoryStream(input), "fuzz.idx.gz"),
             [typeof(IdxFormatException)], MutateGzip, 2000),
         new("unet2d-config", "fuzz/config.json", () => [Fixture("unet", "unet2d_small", "config.json")],
-            input => UNet2DModelConfig.FromJson(Encoding.UTF8.GetString(input), "fuzz/config.json").ToJson(),
-            [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 2000),
+            input => RoundTrip(UNet2DModelConfig.FromJson(Encoding.UTF8.GetString(input), "fuzz/config.json"), c => c.ToJson()),
+            [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 3000),
         new("autoencoderkl-config", "fuzz/config.json", () => [Fixture("vae", "autoencoder_kl_small", "config.json")],
-            input => AutoencoderKLConfig.FromJson(Encoding.UTF8.GetString(input), "fuzz/config.json").ToJson(),
-            [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 2000),
+            input => RoundTrip(AutoencoderKLConfig.FromJson(Encoding.UTF8.GetString(input), "fuzz/config.json"), c => c.ToJson()),
+            [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 3000),
         new("scheduler-config", "fuzz/scheduler_config.json",
             () => [Fixture("schedulers", "lcm_4", "scheduler_config.json"), Fixture("schedulers", "pndm_sd_plms_20", "scheduler_config.json")],
-            input => SchedulerFactory.ReadConfig(Encoding.UTF8.GetString(input), source: "fuzz/scheduler_config.json").ToJson(),
-            [typeof(InvalidDataException), typeof(ArgumentException)], (m, input, others) => m.MutateJsonText(input, others), 2000),
+            input => RoundTrip(SchedulerFactory.ReadConfig(Encoding.UTF8.GetString(input), source: "fuzz/scheduler_config.json"), c => c.ToJson()),
+            [typeof(InvalidDataException), typeof(ArgumentException)], (m, input, others) => m.MutateJsonText(input, others), 3000),
         new("sam-config", "sam_config.json", () => [Fixture("sam", "sam_tiny_point", "sam_config.json")],
-            input => SamConfig.FromJson(Encoding.UTF8.GetString(input)).ToJson(),
-            [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 2000)
+            input => RoundTrip(SamConfig.FromJson(Encoding.UTF8.GetString(input)), c => c.ToJson()),
+            [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 3000)
         {
             MessageNamesSource = false, // SamConfig.FromJson takes text, not a file name
         },
         new("image", "fuzz.png", ImageSeeds,
             input => Images.DecodeRgb(SKData.CreateCopy(input), "fuzz.png"),
-            [typeof(InvalidDataException)], MutatePng, 1500)
+            [typeof(InvalidDataException)], MutatePng, 3000)
         {
-            // Decoding may allocate what the header declares, up to MaxSide per side (RGB copy of the RGBA pixels).
-            AllocationBudget = input => (16L << 20) + 64L * input.Length + 3L * Images.MaxSide * Images.MaxSide,
+            // The RGB result: any size up to 4096² pixels, beyond that at most 2048 RGBA bytes per file byte.
+            AllocationBudget = input => (16L << 20) + 3L * 4096 * 4096 + 2048L * input.Length,
         },
     ];
 
@@ -61,6 +62,21 @@ public static class FuzzTargets
     static void Dispose(Dictionary<string, torch.Tensor> tensors)
     {
         foreach (var t in tensors.Values) t.Dispose();
+    }
+
+    static readonly NullabilityInfoContext Nullability = new();
+
+    /// <summary>
+    /// A config that reads must be usable: every property its record declares non-null is non-null (else the model
+    /// built from it fails later with a NullReferenceException), and it writes back to JSON.
+    /// </summary>
+    static void RoundTrip<T>(T config, Func<T, string> toJson) where T : notnull
+    {
+        foreach (var p in config.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            if (!p.PropertyType.IsValueType && p.GetIndexParameters().Length == 0
+                && Nullability.Create(p).ReadState == NullabilityState.NotNull && p.GetValue(config) is null)
+                throw new NullReferenceException($"{config.GetType().Name}.{p.Name} read as null although the record declares it non-null");
+        toJson(config);
     }
 
     static byte[] Fixture(params string[] parts) => File.ReadAllBytes(FixtureRoot.Combine(parts));
