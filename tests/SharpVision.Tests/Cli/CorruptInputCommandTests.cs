@@ -45,6 +45,16 @@ public sealed class CorruptInputCommandTests : IDisposable
             "--out", f.PathOf("x.png")), path);
     }
 
+    [Fact]
+    public void ANewlineInATensorNameDoesNotBreakTheOneLineError()
+    {
+        var weights = Path.Combine(f.Model, UNet2DModel.WeightsFileName);
+        File.WriteAllBytes(weights, FuzzTargets.Safetensors("""{"a\nerror: forged":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}""", 4));
+        var r = Run("diffusion", "sample", "--model", f.Model, "--scheduler", f.Scheduler, "--out", f.PathOf("x.png"));
+        AssertUserError(r, weights);
+        Assert.Contains("a\\nerror: forged", r.Err);
+    }
+
     [Theory]
     [InlineData("checkpoint", "torch-save", "global-os-system.bin")]
     [InlineData("checkpoint", "torch-save", "truncated-zip.bin")]

@@ -46,9 +46,10 @@ public static class FuzzRunner
 
     public static int Seed => int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), out var s) ? s : 20261201;
 
-    /// <summary>Mutates seeds <paramref name="executions"/> times; returns how many inputs ran (all, unless one failed, which throws).</summary>
-    public static int Fuzz(FuzzTarget target, int executions, int seed)
+    /// <summary>Mutates seeds <paramref name="executions"/> times; returns how many inputs ran (all, unless one broke the contract, which throws) and how many read.</summary>
+    public static (int Executions, int Read) Fuzz(FuzzTarget target, int executions, int seed)
     {
+        int read = 0;
         var seeds = target.Seeds();
         foreach (var s in seeds) Check(target, s, $"seed input of {target.Name}");
         var mutator = new Mutator(seed);
@@ -57,10 +58,11 @@ public static class FuzzRunner
         {
             var parent = corpus[mutator.Next(corpus.Count)];
             var input = target.Mutate(mutator, parent, corpus);
-            if (Check(target, input, $"execution {i} of {target.Name} (seed {seed})") && corpus.Count < 64)
-                corpus.Add(input); // inputs that still read are good parents: they get past the format checks
+            if (!Check(target, input, $"execution {i} of {target.Name} (seed {seed})")) continue;
+            read++;
+            if (corpus.Count < 64) corpus.Add(input); // inputs that still read are good parents: they get past the format checks
         }
-        return executions;
+        return (executions, read);
     }
 
     /// <summary>Runs one input; true when it read, false when it failed as allowed; throws a report otherwise.</summary>

@@ -16,8 +16,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
     {
         var target = FuzzTargets.Named(name);
         int executions = FuzzRunner.Executions(target);
-        int ran = FuzzRunner.Fuzz(target, executions, FuzzRunner.Seed);
-        output.WriteLine($"{name}: {ran} executions, seed {FuzzRunner.Seed}");
+        var (ran, read) = FuzzRunner.Fuzz(target, executions, FuzzRunner.Seed);
+        output.WriteLine($"{name}: {ran} executions, seed {FuzzRunner.Seed}, {read} read, {ran - read} rejected as documented");
         Assert.Equal(executions, ran);
     }
 
