@@ -1,5 +1,6 @@
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Tests.Fuzzing;
+using SharpVision.Tests.Parity;
 using TorchSharp;
 
 namespace SharpVision.Tests.Foundation;
@@ -19,6 +20,15 @@ public sealed class SafetensorsReaderTests
         Assert.Equal(9, read["s"].item<byte>());
         Assert.Equal([1, 2], read["b"].data<short>().ToArray());
         Assert.Equal([0L, 3], read["e"].shape);
+    }
+
+    [Fact]
+    public void EveryFixtureWrittenByPythonsSafetensorsReads()
+    {
+        var files = Directory.GetFiles(FixtureRoot.Path, "*.safetensors", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+            foreach (var t in StateDict.LoadSafetensors(file).Values) t.Dispose();
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Tests.Fuzzing;
+using SharpVision.Tests.Parity;
 using TorchSharp;
 
 namespace SharpVision.Tests.Foundation;
@@ -15,6 +16,15 @@ public sealed class TorchSaveReaderTests
         Assert.Equal([0f, 1, 2, 3], read["weight"].contiguous().data<float>().ToArray());
         Assert.Equal([2L, 2], read["weight"].shape);
         Assert.Equal([4f, 5], read["bias"].contiguous().data<float>().ToArray());
+    }
+
+    [Fact]
+    public void EveryFixtureWrittenByTorchSaveReads()
+    {
+        var files = Directory.GetFiles(FixtureRoot.Path, "*.pth", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+            Assert.NotEmpty(StateDict.LoadPyTorch(file));
     }
 
     [Fact]
