@@ -32,11 +32,15 @@ public sealed class CommandLineApp(IReadOnlyList<ICommand> commands)
         }
         catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {OneLine(e.Message)}");
             if (Environment.GetEnvironmentVariable("SHARPVISION_DEBUG") is "1") stderr.WriteLine(e);
             return UserError;
         }
     }
+
+    /// <summary>A message on one line: control characters from a file (a tensor named "a\nb") are shown escaped.</summary>
+    static string OneLine(string message) =>
+        string.Concat(message.Select(c => char.IsControl(c) ? c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ => $"\\u{(int)c:X4}" } : c.ToString()));
 
     static IEnumerable<string> FlagsOf(ICommand c) => c is IHasFlags f ? f.Flags : [];
 

@@ -46,23 +46,52 @@ public static class Images
         return t.data<byte>().ToArray();
     }
 
+    /// <summary>Largest width or height <see cref="LoadRgb"/> decodes; a header declaring more is rejected before decoding.</summary>
+    public const int MaxSide = 16384;
+
+    // Above this many pixels a header must be backed by file bytes: decoded RGBA may be at most MaxExpansion times
+    // the file (PNG's deflate tops out near 1032:1), so a 100-byte file cannot make us allocate a gigabyte.
+    const long LargeImagePixels = 4096L * 4096;
+    const long MaxExpansion = 2048;
+
     /// <summary>Reads an image file as RGB bytes, row-major (H, W, 3).</summary>
-    /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode, or is empty.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode, is empty, or declares a side over <see cref="MaxSide"/>.</exception>
     public static (byte[] Rgb, int Height, int Width) LoadRgb(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"image not found: {path}", path);
-        using var decoded = SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path}: not a readable image (PNG, JPEG, WebP, BMP or GIF)");
-        if (decoded.Width == 0 || decoded.Height == 0) throw new InvalidDataException($"{path}: the image is empty");
-        using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new InvalidDataException($"{path}: cannot convert to RGBA");
-        var src = rgba.Bytes;
-        var rgb = new byte[decoded.Width * decoded.Height * 3];
+        using var data = SKData.Create(path) ?? throw new InvalidDataException($"{path}: the file is empty or cannot be read");
+        return DecodeRgb(data, path);
+    }
+
+    /// <summary>Decodes image bytes as RGB (H, W, 3); <paramref name="source"/> names them in errors.</summary>
+    /// <exception cref="InvalidDataException">Not a decodable image, empty, or a side over <see cref="MaxSide"/>.</exception>
+    public static (byte[] Rgb, int Height, int Width) DecodeRgb(SKData data, string source)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        using var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"{source}: not a readable image (PNG, JPEG, WebP, BMP or GIF)");
+        var declared = codec.Info;
+        if (declared.Width <= 0 || declared.Height <= 0) throw new InvalidDataException($"{source}: the image is empty ({declared.Width}x{declared.Height})");
+        if (declared.Width > MaxSide || declared.Height > MaxSide)
+            throw new InvalidDataException($"{source}: the image declares {declared.Width}x{declared.Height} pixels; at most {MaxSide} per side is supported");
+        long pixels = (long)declared.Width * declared.Height;
+        if (pixels > LargeImagePixels && pixels * 4 > MaxExpansion * data.Size)
+            throw new InvalidDataException($"{source}: the image declares {declared.Width}x{declared.Height} pixels from only {data.Size} bytes, more than a real image compresses to");
+        var info = new SKImageInfo(declared.Width, declared.Height, SKColorType.Rgba8888, SKAlphaType.Premul); // as SKBitmap.Decode did
+        using var rgba = new SKBitmap(info);
+        var result = codec.GetPixels(info, rgba.GetPixels());
+        // IncompleteInput keeps what was decoded (the rest is zero), as SKBitmap.Decode does; anything else is an error.
+        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+            throw new InvalidDataException($"{source}: cannot decode the image ({result})");
+        var src = rgba.GetPixelSpan();
+        var rgb = new byte[declared.Width * declared.Height * 3];
         for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
         {
             rgb[i] = src[j];
             rgb[i + 1] = src[j + 1];
             rgb[i + 2] = src[j + 2];
         }
-        return (rgb, decoded.Height, decoded.Width);
+        return (rgb, declared.Height, declared.Width);
     }
 
     /// <summary>Writes RGB bytes (H, W, 3) as a PNG, with optional <c>tEXt</c> entries (see <see cref="PngText"/>).</summary>

@@ -74,7 +74,10 @@ internal static class DiffusersJson
     internal static readonly JsonSerializerOptions Options = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+        // Python's json writes NaN and Infinity; accept them (quoted or not) and write them back, so every config that reads also saves.
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A key set to null where the record says non-null (block_out_channels: null) fails here, naming the key, not later as a NullReferenceException.
+        RespectNullableAnnotations = true,
     };
 
     /// <summary>Parses <paramref name="json"/> into <typeparamref name="T"/>; malformed JSON or bad values become InvalidDataException.</summary>

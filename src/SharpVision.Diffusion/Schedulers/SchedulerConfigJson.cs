@@ -21,6 +21,8 @@ public static partial class SchedulerConfigJson
         ReadCommentHandling = JsonCommentHandling.Skip,
         // diffusers writes NaN/Infinity for some float fields of other schedulers; accept them.
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // null for a non-nullable field fails at reading, naming the key.
+        RespectNullableAnnotations = true,
     };
 
     /// <exception cref="ArgumentException">An option has an unknown value (the message lists the allowed ones).</exception>
@@ -53,12 +55,17 @@ public static partial class SchedulerConfigJson
     }
 
     /// <summary>The file itself, or a folder's <c>scheduler_config.json</c> (a pipeline's <c>scheduler/</c> folder).</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a JSON object of the config's form (the message names the file).</exception>
+    /// <exception cref="ArgumentException">An option has an unknown value (the message names the file).</exception>
     public static T Load<T>(string path) where T : class
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path)) path = Path.Combine(path, FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"scheduler config not found: {path}", path);
-        return FromJson<T>(File.ReadAllText(path));
+        try { return FromJson<T>(File.ReadAllText(path)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e); }
     }
 
     public static void Save(object config, string path) => AtomicFile.WriteAllText(path, ToJson(config));

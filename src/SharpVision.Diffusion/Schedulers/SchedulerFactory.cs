@@ -72,22 +72,34 @@ public static class SchedulerFactory
         {
             throw new InvalidDataException($"{source}: {e.Message}", e);
         }
-        string fileClass = node["_class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
-        string target = className ?? fileClass;
-        if (string.IsNullOrEmpty(target))
-            throw new InvalidDataException($"{source}: no _class_name; name the scheduler class (one of: {string.Join(", ", ClassNames)})");
-        var entry = Lookup(target);
-        if (!string.Equals(target, fileClass, StringComparison.Ordinal))
+        try
         {
-            var keys = ConfigKeys(entry.ConfigType);
-            foreach (var key in node.Select(kv => kv.Key).ToList())
-                if (!keys.Contains(key)) node.Remove(key);
-            node["_class_name"] = target;
-            AdoptSiblingOptions(node, target);
+            string fileClass = node["_class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+            string target = className ?? fileClass;
+            if (string.IsNullOrEmpty(target))
+                throw new InvalidDataException($"{source}: no _class_name; name the scheduler class (one of: {string.Join(", ", ClassNames)})");
+            var entry = Lookup(target);
+            if (!string.Equals(target, fileClass, StringComparison.Ordinal))
+            {
+                var keys = ConfigKeys(entry.ConfigType);
+                foreach (var key in node.Select(kv => kv.Key).ToList())
+                    if (!keys.Contains(key)) node.Remove(key);
+                node["_class_name"] = target;
+                AdoptSiblingOptions(node, target);
+            }
+            foreach (var (key, value) in overrides ?? new Dictionary<string, JsonNode?>())
+                node[key] = value?.DeepClone();
+            return SchedulerConfigJson.FromJson(node.ToJsonString(), entry.ConfigType);
         }
-        foreach (var (key, value) in overrides ?? new Dictionary<string, JsonNode?>())
-            node[key] = value?.DeepClone();
-        return SchedulerConfigJson.FromJson(node.ToJsonString(), entry.ConfigType);
+        // Name the file in every message (the config layer below only knows the record type).
+        catch (InvalidDataException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        catch (ArgumentException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{source}: {e.Message}", e);
+        }
     }
 
     // Option values of a sibling solver that the target class replaces by its own when switching, as the diffusers

@@ -10,44 +10,30 @@ namespace SharpVision.Nn.Checkpoints;
 
 /// <summary>
 /// Reading and writing state_dicts: safetensors (diffusers' format) and PyTorch <c>torch.save</c>
-/// zip files (segment-anything's official checkpoints), through TorchSharp.PyBridge; strict loading
+/// zip files (segment-anything's official checkpoints); read by the validating <see cref="SafetensorsReader"/> and
+/// <see cref="TorchSaveReader"/> (files may come from strangers), written through TorchSharp.PyBridge; strict loading
 /// into modules whose parameter names are the reference's keys.
 /// </summary>
 public static class StateDict
 {
     /// <summary>Reads a <c>.safetensors</c> file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a readable safetensors file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file (see <see cref="SafetensorsReader"/>).</exception>
     public static Dictionary<string, Tensor> LoadSafetensors(string path)
     {
         RequireFile(path);
-        try { return Safetensors.LoadStateDict(path); }
-        catch (Exception e) when (e is not FileNotFoundException)
-        {
-            throw new InvalidDataException($"{path} is not a readable safetensors file: {e.Message}", e);
-        }
+        using var f = File.OpenRead(path);
+        return SafetensorsReader.Read(f, path);
     }
 
-    /// <summary>Reads a PyTorch <c>torch.save</c>d state_dict (<c>.pth</c>/<c>.pt</c>, zip format).</summary>
+    /// <summary>Reads a PyTorch <c>torch.save</c>d state_dict (<c>.pth</c>/<c>.pt</c>, zip format) with <see cref="TorchSaveReader"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a torch.save zip holding a dict of tensors.</exception>
     public static Dictionary<string, Tensor> LoadPyTorch(string path)
     {
         RequireFile(path);
-        System.Collections.Hashtable table;
-        try { table = PyTorchUnpickler.UnpickleStateDict(path); }
-        catch (Exception e) when (e is not FileNotFoundException)
-        {
-            throw new InvalidDataException($"{path} is not a readable torch.save state_dict (zip format): {e.Message}", e);
-        }
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in table)
-        {
-            if (entry.Value is not Tensor t)
-                throw new InvalidDataException($"{path}: entry '{entry.Key}' is not a tensor ({entry.Value?.GetType().Name ?? "null"}).");
-            result[(string)entry.Key] = t;
-        }
-        return result;
+        using var f = File.OpenRead(path);
+        return TorchSaveReader.Read(f, path);
     }
 
     /// <summary>Reads a state_dict, choosing the format by the file's first bytes (zip: torch.save; else safetensors).</summary>
@@ -55,7 +41,8 @@ public static class StateDict
     {
         RequireFile(path);
         Span<byte> head = stackalloc byte[4];
-        using (var f = File.OpenRead(path)) f.ReadExactly(head);
+        using (var f = File.OpenRead(path))
+            if (f.ReadAtLeast(head, 4, throwOnEndOfStream: false) < 4) throw new InvalidDataException($"{path}: {f.Length} bytes is too short to be a checkpoint");
         bool zip = head[0] == (byte)'P' && head[1] == (byte)'K';
         return zip ? LoadPyTorch(path) : LoadSafetensors(path);
     }

@@ -91,7 +91,7 @@ public sealed record SamConfig
 
     internal static string DescribeVit(long embedDim, int depth) => $"embed_dim {embedDim}, {depth} blocks";
 
-    static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+    static readonly JsonSerializerOptions Options = new() { WriteIndented = true, RespectNullableAnnotations = true };
 
     /// <summary>Parses a config; absent keys take the vit_b defaults.</summary>
     /// <exception cref="InvalidDataException">The JSON is malformed or a size is not positive.</exception>
@@ -106,7 +106,14 @@ public sealed record SamConfig
     }
 
     /// <summary>Reads a config file such as the fixtures' <c>sam_config.json</c>.</summary>
-    public static SamConfig Load(string path) => FromJson(File.ReadAllText(path));
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The config is malformed (the message names the file).</exception>
+    public static SamConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"SAM config not found: {path}", path);
+        try { return FromJson(File.ReadAllText(path)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+    }
 
     /// <summary>Serialises the config, unknown keys included.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
