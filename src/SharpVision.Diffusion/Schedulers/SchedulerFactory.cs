@@ -98,7 +98,9 @@ public static class SchedulerFactory
         }
         catch (ArgumentException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"{source}: {e.Message}", e);
+            // Keep the option's key as ParamName; the message without the " (Parameter 'key')" that ArgumentException appends.
+            var message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            throw new ArgumentException($"{source}: {message}", e.ParamName, e);
         }
     }
 
