@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace SharpVision.Benchmarks.Measurement;
 
@@ -10,5 +11,9 @@ namespace SharpVision.Benchmarks.Measurement;
 internal static class SlowJob
 {
     public static Job Create(int iterations) => Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(0)
-        .WithIterationCount(iterations).WithInvocationCount(1).WithUnrollFactor(1);
+        .WithIterationCount(iterations).WithInvocationCount(1).WithUnrollFactor(1)
+        // In-process like every benchmark here (a generated child project misses the libTorchSharp fix for Debian 12).
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        // A mutator: it reshapes the job that Program.cs's --inProcess creates instead of running beside it.
+        .AsMutator();
 }
