@@ -13,7 +13,8 @@ internal static class SlowJob
     public static Job Create(int iterations) => Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(0)
         .WithIterationCount(iterations).WithInvocationCount(1).WithUnrollFactor(1)
         // In-process like every benchmark here (a generated child project misses the libTorchSharp fix for Debian 12).
-        .WithToolchain(InProcessEmitToolchain.Instance)
+        // In-process runs stop after 5 minutes by default; a 20-step SD 1.5 pipeline takes about 4 on 2 cores.
+        .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true))
         // A mutator: it reshapes the job that Program.cs's --inProcess creates instead of running beside it.
         .AsMutator();
 }
