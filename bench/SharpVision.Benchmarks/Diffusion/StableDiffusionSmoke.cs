@@ -18,6 +18,8 @@ internal static class StableDiffusionSmoke
     /// <returns>0 when the image is (1, 3, 512, 512) and finite, 1 otherwise.</returns>
     public static int Run(int steps)
     {
+        // As `sharpvision generate` does; SHARPVISION_DEFAULT_HEAP=1 measures glibc's default behaviour instead.
+        if (Environment.GetEnvironmentVariable("SHARPVISION_DEFAULT_HEAP") != "1") SharpVision.Nn.Memory.NativeHeap.ReturnLargeBlocksToTheSystem();
         torch.set_num_threads(RandomStableDiffusion.Threads);
         var clock = Stopwatch.StartNew();
         using var sd = RandomStableDiffusion.Build();

@@ -53,6 +53,7 @@ public sealed class GenerateCommand : ICommand, IHasFlags
 
     public int Run(Arguments args)
     {
+        SharpVision.Nn.Memory.NativeHeap.ReturnLargeBlocksToTheSystem(); // SD 1.5: 6.2 instead of 7.3 GiB peak
         var model = args.Required("model");
         var prompt = args.Required("prompt");
         var outPath = args.Required("out");
