@@ -29,12 +29,8 @@ public sealed class DDIMPipeline(UNet2DModel unet, DDIMScheduler scheduler)
     public Tensor Sample(SamplingOptions options, Action<SamplingProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var shape = ClassifierFreeGuidance.SampleShape(Unet, options.Count, options.Height, options.Width);
-        using var generator = new Generator((ulong)options.Seed);
-        using var scope = torch.NewDisposeScope();
-        var noise = torch.randn(shape, dtype: Unet.Dtype, generator: generator) * Scheduler.InitNoiseSigma;
-        var labels = ClassifierFreeGuidance.Labels(Unet, options.ClassLabels, options.Count);
-        return Denoise(noise, options.Steps, options.Eta, labels, options.GuidanceScale, generator, progress).MoveToOuterDisposeScope();
+        if (options.Eta < 0 || double.IsNaN(options.Eta)) throw new ArgumentOutOfRangeException(nameof(options), options.Eta, $"eta must be >= 0; got {options.Eta}");
+        return new UNet2DPipeline(Unet, Scheduler).Sample(options, progress);
     }
 
     /// <summary>Runs the DDIM loop from given latents (e.g. the output of <see cref="DDIMInversion.Invert"/>).</summary>

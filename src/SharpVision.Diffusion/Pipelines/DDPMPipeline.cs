@@ -24,27 +24,6 @@ public sealed class DDPMPipeline(UNet2DModel unet, DDPMScheduler scheduler)
     /// <returns>(Count, in_channels, H, W) images in the model's value range.</returns>
     /// <exception cref="ArgumentException">Labels, guidance or size that do not fit the model.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Steps outside 1..num_train_timesteps.</exception>
-    public Tensor Sample(SamplingOptions options, Action<SamplingProgress>? progress = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var shape = ClassifierFreeGuidance.SampleShape(Unet, options.Count, options.Height, options.Width);
-        Scheduler.SetTimesteps(options.Steps);
-        using var generator = new Generator((ulong)options.Seed);
-        bool wasTraining = Unet.training;
-        Unet.eval();
-        try
-        {
-            using var outer = torch.NewDisposeScope();
-            var labels = ClassifierFreeGuidance.Labels(Unet, options.ClassLabels, options.Count);
-            var noise = torch.randn(shape, dtype: Unet.Dtype, generator: generator) * Scheduler.InitNoiseSigma;
-            IDiffusionScheduler contract = Scheduler;
-            return DenoisingLoop.Run(contract, noise, contract.Timesteps,
-                step => ClassifierFreeGuidance.Predict(Unet, step.ModelInput, (long)step.Timestep, labels, options.GuidanceScale),
-                generator, progress).MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            Unet.train(wasTraining);
-        }
-    }
+    public Tensor Sample(SamplingOptions options, Action<SamplingProgress>? progress = null) =>
+        new UNet2DPipeline(Unet, Scheduler).Sample(options, progress);
 }
