@@ -10,10 +10,14 @@ public static class Charts
 {
     /// <summary>
     /// Writes a line chart with markers, one line per series. <paramref name="xTicks"/> places labelled ticks
-    /// (e.g. batch sizes on a log-2 axis, where X holds log2 of the value).
+    /// (e.g. batch sizes on a log-2 axis, where X holds log2 of the value). <paramref name="references"/> draws dashed
+    /// horizontal lines at the given heights (e.g. a baseline's value), each in the legend; <paramref name="yTicks"/> labels the
+    /// vertical axis as <paramref name="xTicks"/> does the horizontal one.
     /// </summary>
     public static void Lines(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        (double Position, string Label)[]? xTicks = null, int width = 900, int height = 560)
+        (double Position, string Label)[]? xTicks = null, int width = 900, int height = 560,
+        IReadOnlyList<(string Name, double Y)>? references = null, Alignment legend = Alignment.LowerLeft,
+        (double Position, string Label)[]? yTicks = null)
     {
         var plot = new Plot();
         foreach (var s in series)
@@ -23,13 +27,23 @@ public static class Charts
             line.LineWidth = 2;
             line.MarkerSize = 7;
         }
+        foreach (var (name, y) in references ?? [])
+        {
+            var line = plot.Add.HorizontalLine(y);
+            line.LegendText = name;
+            line.LinePattern = LinePattern.Dashed;
+            line.LineWidth = 1.5f;
+        }
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         if (xTicks is not null)
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 xTicks.Select(t => t.Position).ToArray(), xTicks.Select(t => t.Label).ToArray());
-        plot.ShowLegend(Alignment.LowerLeft);
+        if (yTicks is not null)
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+                yTicks.Select(t => t.Position).ToArray(), yTicks.Select(t => t.Label).ToArray());
+        plot.ShowLegend(legend);
         Save(plot, path, width, height);
     }
     /// <summary>

@@ -34,11 +34,14 @@ public sealed record EvaluationOptions(int Samples = 500, IReadOnlyList<int>? Dd
 /// <summary>One sampler setting's result.</summary>
 /// <param name="Sampler">"DDIM", "DDPM", or a solver preset with its model calls, e.g. "dpm++2m (10 calls)".</param>
 /// <param name="Eta">DDIM eta (DDPM: 1 by nature).</param>
+/// <param name="Family">The line this setting belongs to when settings are compared across budgets: "DDIM eta 0",
+/// "DDIM eta 1", "DDPM" or the solver preset's name.</param>
 /// <param name="Steps">Denoising steps.</param>
+/// <param name="ModelCalls">UNet evaluations per sample (Heun and KDPM2 make two per step; guidance's batch counts once).</param>
 /// <param name="FdFmnist">FD-FMNIST against the real test images.</param>
 /// <param name="SecondsPerSample">Wall time of sampling divided by the number of samples.</param>
 /// <param name="Grid">(GridSamples, C, H, W) the first samples, in [−1, 1].</param>
-public sealed record SamplerResult(string Sampler, double Eta, int Steps, double FdFmnist, double SecondsPerSample, Tensor Grid);
+public sealed record SamplerResult(string Sampler, string Family, double Eta, int Steps, int ModelCalls, double FdFmnist, double SecondsPerSample, Tensor Grid);
 
 /// <summary>All measurements of one model.</summary>
 /// <param name="Rows">One per sampler setting, in run order.</param>
@@ -82,7 +85,7 @@ public static class DiffusionEvaluation
             {
                 var pipe = new DDIMPipeline(unet, ddim);
                 var name = $"DDIM eta {eta:0} {steps} steps";
-                rows.Add(Measure("DDIM", eta, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps, Eta = eta }, s => progress?.Invoke(name, s))));
+                rows.Add(Measure("DDIM", $"DDIM eta {eta:0}", eta, steps, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps, Eta = eta }, s => progress?.Invoke(name, s))));
             }
         foreach (var solver in options.Solvers ?? [])
             foreach (int calls in options.Calls.Distinct())
@@ -90,14 +93,14 @@ public static class DiffusionEvaluation
                 var pipe = new UNet2DPipeline(unet, SchedulerPresets.FromConfigFile(schedulerPath, solver));
                 int steps = pipe.StepsForModelCalls(Math.Min(calls, maxSteps));
                 var name = $"{solver} ({pipe.ModelCalls(steps)} calls)";
-                rows.Add(Measure(name, 0, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps }, s => progress?.Invoke(name, s))));
+                rows.Add(Measure(name, solver, 0, steps, pipe.ModelCalls(steps), unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps }, s => progress?.Invoke(name, s))));
             }
         if (options.DdpmSteps > 0)
         {
             var pipe = new DDPMPipeline(unet, ddpm);
             int ddpmSteps = Math.Min(options.DdpmSteps, ddpm.Config.NumTrainTimesteps);
             var name = $"DDPM {ddpmSteps} steps";
-            rows.Add(Measure("DDPM", 1.0, ddpmSteps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = ddpmSteps }, s => progress?.Invoke(name, s))));
+            rows.Add(Measure("DDPM", "DDPM", 1.0, ddpmSteps, ddpmSteps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = ddpmSteps }, s => progress?.Invoke(name, s))));
         }
 
         // Determinism: eta 0 twice from the same seed.
@@ -119,7 +122,7 @@ public static class DiffusionEvaluation
         return new EvaluationReport(rows, realVsReal, deterministic, inversion);
     }
 
-    static SamplerResult Measure(string sampler, double eta, int steps, UNet2DModel unet, FeatureClassifier classifier, Tensor realFeatures,
+    static SamplerResult Measure(string sampler, string family, double eta, int steps, int modelCalls, UNet2DModel unet, FeatureClassifier classifier, Tensor realFeatures,
         EvaluationOptions options, Func<SamplingOptions, int, Tensor> sample)
     {
         using var scope = torch.NewDisposeScope();
@@ -139,7 +142,7 @@ public static class DiffusionEvaluation
             done += n;
         }
         double fd = FrechetDistance.Compute(torch.cat(features), realFeatures);
-        return new SamplerResult(sampler, eta, steps, fd, watch.Elapsed.TotalSeconds / options.Samples, grid!.MoveToOuterDisposeScope());
+        return new SamplerResult(sampler, family, eta, steps, modelCalls, fd, watch.Elapsed.TotalSeconds / options.Samples, grid!.MoveToOuterDisposeScope());
     }
 
     /// <summary>Classes in turn (offset by the images already generated) for class-conditional models, else null.</summary>

@@ -20,7 +20,7 @@ public sealed class DiffusionEvaluateCommandTests : IDisposable
         var r = Run(args);
         Assert.True(r.Code == 0, r.Err);
         var csv = File.ReadAllLines(Path.Combine(outDir, "evaluation.csv"));
-        Assert.Equal("sampler,eta,steps,fd_fmnist,seconds_per_sample,samples", csv[0]);
+        Assert.Equal("sampler,eta,steps,fd_fmnist,seconds_per_sample,samples,model_calls", csv[0]);
         // DDIM eta 0 and 1 at 2 and 3 steps, DDPM, real vs real.
         Assert.Equal(1 + 4 + 1 + 1, csv.Length);
         Assert.StartsWith("DDPM,1,5,", csv[5]);
@@ -49,6 +49,8 @@ public sealed class DiffusionEvaluateCommandTests : IDisposable
         // DDIM eta 0 and 1 at 2 steps, then Heun at 3 and 5 calls (2 and 3 steps), DPM-Solver++ at 3 and 5 calls, real vs real.
         Assert.Equal(["DDIM", "DDIM", "heun (3 calls)", "heun (5 calls)", "dpm++2m (3 calls)", "dpm++2m (5 calls)", "real_vs_real"], rows.Select(c => c[0]));
         Assert.Equal(["2", "3", "3", "5"], rows.Skip(2).Take(4).Select(c => c[2]));
+        Assert.Equal(["2", "2", "3", "5", "3", "5"], rows.Take(6).Select(c => c[6]));
+        Assert.True(new FileInfo(Path.Combine(outDir, "fd-vs-calls.png")).Length > 1000);
 
         var bad = Run("diffusion", "evaluate", "--model", f.Model, "--scheduler", f.Scheduler, "--solvers", "euler,nope", "--out", outDir);
         Assert.Equal(2, bad.Code);
