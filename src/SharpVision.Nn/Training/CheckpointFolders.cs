@@ -17,13 +17,6 @@ public static class CheckpointFolders
     /// <summary>Names inside a checkpoint root and folder.</summary>
     public const string Prefix = "checkpoint-", CompleteMarker = "checkpoint-complete", StateFile = "trainer_state.json", OptimizerFile = "optimizer.bin";
 
-    /// <summary>
-    /// Test hook of the kill/resume fault tests: with this variable set to a step, the save of that step stops after the
-    /// trainer's files are written (no state file, no marker), writes <c>held</c> into the temporary folder and waits to
-    /// be killed, so a SIGKILL lands mid-write deterministically.
-    /// </summary>
-    public const string HoldVariable = "SHARPVISION_FAULT_HOLD_CHECKPOINT";
-
     /// <summary>Complete checkpoints under <paramref name="root"/>, oldest first.</summary>
     public static List<(long Step, string Path)> Complete(string root) =>
         !Directory.Exists(root) ? [] :
@@ -97,7 +90,7 @@ public static class CheckpointFolders
         {
             Directory.CreateDirectory(temp);
             write(temp);
-            HoldForFaultTest(step, temp);
+            FaultHold.InCheckpointWrite(step, temp);
             state["step"] = step;
             state["seed"] = seed;
             state["written_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
@@ -138,13 +131,6 @@ public static class CheckpointFolders
     /// <summary>Whether <paramref name="e"/> reports a full disk (ENOSPC on Unix, ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL on Windows).</summary>
     public static bool IsDiskFull(Exception e) => e is IOException &&
         (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 0x70 or 0x27 : e.HResult == 28 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
-
-    static void HoldForFaultTest(long step, string temp)
-    {
-        if (Environment.GetEnvironmentVariable(HoldVariable) != step.ToString(CultureInfo.InvariantCulture)) return;
-        File.WriteAllText(Path.Combine(temp, "held"), $"pid {Environment.ProcessId}\n");
-        Thread.Sleep(Timeout.Infinite);
-    }
 
     static void TryDelete(string directory)
     {

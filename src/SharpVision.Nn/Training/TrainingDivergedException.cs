@@ -21,11 +21,13 @@ public sealed class TrainingDivergedException(long step, double loss, string? la
     /// <summary>The newest complete checkpoint folder, if any.</summary>
     public string? LastCheckpoint { get; } = lastCheckpoint;
 
-    /// <summary>Throws when <paramref name="loss"/> is NaN or infinite.</summary>
+    /// <summary>Throws when <paramref name="loss"/> is NaN or infinite. Every trainer calls this between its loss and its
+    /// optimizer step, which makes it also the place of the fault tests' mid-step hold (<see cref="FaultHold.AtStep"/>).</summary>
     /// <param name="step">The 1-based step the loss belongs to.</param>
     /// <exception cref="TrainingDivergedException">The loss is not finite.</exception>
     public static void ThrowIfNotFinite(double loss, long step, string? lastCheckpoint)
     {
+        FaultHold.AtStep(step);
         if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss, lastCheckpoint);
     }
 }

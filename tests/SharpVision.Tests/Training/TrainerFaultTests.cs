@@ -10,7 +10,7 @@ namespace SharpVision.Tests.Training;
 
 /// <summary>
 /// Faults during training, one test each, written once for every trainer (<see cref="TrainerFaultCases"/>): the CLI is
-/// SIGKILLed at two points and resumed to the end with bit-identical weights; a second run on the same folder is refused
+/// SIGKILLed at three points and resumed to the end with bit-identical weights; a second run on the same folder is refused
 /// (<see cref="OutputFolderLock"/>, also for two tours); a disk that fills up stops the run with a clear error and keeps
 /// the previous checkpoint.
 /// </summary>
@@ -29,15 +29,16 @@ public sealed class TrainerFaultTests(TrainerFaultCases cases) : IClassFixture<T
         !Directory.Exists(root) ? null : Directory.GetDirectories(root, $".tmp-{CheckpointFolders.Prefix}*").FirstOrDefault(d => File.Exists(Path.Combine(d, "held")));
 
     /// <summary>
-    /// Kill 1 lands right after the first checkpoint is complete (in its pruning or the next step); kill 2 mid-write of a
-    /// checkpoint, held there by <see cref="CheckpointFolders.HoldVariable"/> after the trainer's files and before the
+    /// Kill 1 lands right after the first checkpoint is complete (in its pruning or the next step); kill 2 mid-step, held
+    /// by <see cref="FaultHold.StepVariable"/> after the forward pass of the step after that checkpoint; kill 3 mid-write
+    /// of the next checkpoint, held by <see cref="FaultHold.CheckpointVariable"/> after the trainer's files and before the
     /// state file and marker, while a second run on the same folder is refused by the lock. The run is then resumed to
     /// the end; its final checkpoint equals the uninterrupted run's bit for bit, and at every 10 ms observation every
     /// checkpoint folder on disk was complete or a temporary folder that is ignored.
     /// </summary>
     [Theory]
     [MemberData(nameof(TrainerFaultCases.Trainers), MemberType = typeof(TrainerFaultCases))]
-    public void KilledTwiceAndResumedEndsWithTheUninterruptedWeights(string trainer)
+    public void KilledThriceAndResumedEndsWithTheUninterruptedWeights(string trainer)
     {
         var reference = TrainerFaultCases.Checkpoints(cases.Reference(trainer));
         var outDir = Path.Combine(cases.Root, $"{trainer}-killed");
@@ -53,16 +54,25 @@ public sealed class TrainerFaultTests(TrainerFaultCases cases) : IClassFixture<T
         long after1 = CheckpointFolders.Complete(root)[^1].Step;
         Assert.True(after1 < TrainerFaultCases.Steps, $"the first run reached step {after1} before the kill");
 
-        long held = after1 + TrainerFaultCases.Every;
-        using (var second = CliProcess.Start(cases.Args(trainer, outDir, resume: true),
-                   new Dictionary<string, string> { [CheckpointFolders.HoldVariable] = held.ToString(CultureInfo.InvariantCulture) }))
+        string midStep = (after1 + 1).ToString(CultureInfo.InvariantCulture);
+        using (var second = CliProcess.Start(cases.Args(trainer, outDir, resume: true), new Dictionary<string, string> { [FaultHold.StepVariable] = midStep }))
         {
-            second.WaitUntil(() => HeldCheckpointWrite(root) is not null, Observe, $"the held write of checkpoint {held}");
+            second.WaitUntil(() => second.Output.Contains($"fault hold: step {midStep}", StringComparison.Ordinal), Observe, $"the hold in step {midStep}");
+            second.Kill();
+        }
+        Observe();
+        Assert.Equal(after1, CheckpointFolders.Complete(root)[^1].Step);
+
+        long held = after1 + TrainerFaultCases.Every;
+        using (var third = CliProcess.Start(cases.Args(trainer, outDir, resume: true),
+                   new Dictionary<string, string> { [FaultHold.CheckpointVariable] = held.ToString(CultureInfo.InvariantCulture) }))
+        {
+            third.WaitUntil(() => HeldCheckpointWrite(root) is not null, Observe, $"the held write of checkpoint {held}");
             var refused = RunInProcess(cases.Args(trainer, outDir, resume: true));
             Assert.Equal(2, refused.Code);
             Assert.Contains(OutputFolderLock.FileName, refused.Err);
             Assert.Single(refused.Err.Trim().Split('\n'));
-            second.Kill();
+            third.Kill();
         }
         Observe();
         Assert.NotNull(HeldCheckpointWrite(root)); // the half-written folder is on disk ...
