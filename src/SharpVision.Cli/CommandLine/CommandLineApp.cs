@@ -1,5 +1,6 @@
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Data;
+using SharpVision.Nn.Training;
 
 namespace SharpVision.Cli.CommandLine;
 
@@ -44,10 +45,12 @@ public sealed class CommandLineApp(IReadOnlyList<ICommand> commands)
 
     static IEnumerable<string> FlagsOf(ICommand c) => c is IHasFlags f ? f.Flags : [];
 
-    /// <summary>Failures caused by what the user gave us (arguments, files), as opposed to bugs.</summary>
+    /// <summary>Failures caused by what the user gave us (arguments, files) or their machine (a full disk, a folder another
+    /// run holds), and a diverged training run, as opposed to bugs.</summary>
     public static bool IsUserError(Exception e) => e is UsageException or IdxFormatException or FileNotFoundException
         or DirectoryNotFoundException or CheckpointMismatchException or InvalidDataException or ArgumentException
-        or System.Text.Json.JsonException;
+        or System.Text.Json.JsonException or TrainingDivergedException or OutputFolderLockedException
+        || CheckpointFolders.IsDiskFull(e);
 
     string Overview()
     {

@@ -4,6 +4,7 @@ using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Training;
 using Spectre.Console;
 
 namespace SharpVision.Cli.Commands;
@@ -28,7 +29,7 @@ public sealed class ControlNetTrainCommand : ICommand, IHasFlags
           --out DIR          checkpoints in DIR/checkpoints/checkpoint-N (controlnet/, scheduler/, optimizer.bin,
                              trainer_state.json with the base model's path), then DIR/controlnet, DIR/scheduler, loss.png
           --resume           continue from the newest complete checkpoint with its stored options (--base defaults to
-                             the stored path)
+                             the stored path, --lr replaces the learning rate)
           --data DIR         full Fashion-MNIST IDX files (default: the first 8,000 images of the embedded test split)
           --limit N          train on the first N images only
         """;
@@ -57,6 +58,7 @@ public sealed class ControlNetTrainCommand : ICommand, IHasFlags
         if (limit is int l) train = train.Slice(0, Math.Min(l, train.Count));
         int size = unet.Config.SampleSize is [int s, ..] ? s : FashionMnistDiffusionData.PaddedSize;
 
+        using var folderLock = OutputFolderLock.Acquire(outDir);
         using var images = FashionMnistDiffusionData.ToModelRange(train, size); // (N, 1, size, size)
         using var labels = train.LabelsTensor(); // (N)
         bool conditional = unet.class_embedding is not null;
@@ -64,7 +66,8 @@ public sealed class ControlNetTrainCommand : ICommand, IHasFlags
         if (resume)
         {
             var latest = ControlNetTrainer.LatestCheckpoint(checkpoints) ?? throw new UsageException($"--resume: no complete checkpoint under {checkpoints}");
-            trainer = ControlNetTrainer.Resume(checkpoints, unet, basePath, images, conditional ? labels : null);
+            trainer = ControlNetTrainer.Resume(checkpoints, unet, basePath, images, conditional ? labels : null,
+                args.Option("lr") is null ? null : options.LearningRate);
             AnsiConsole.WriteLine($"Resuming from {latest} (step {trainer.Step}) with its stored options");
         }
         else

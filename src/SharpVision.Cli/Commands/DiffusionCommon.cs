@@ -102,31 +102,25 @@ static class DiffusionCommon
         return classifier;
     }
 
-    /// <summary>Runs a trainer's loop under a progress bar of images (step and loss in its title); a diverged run becomes a
-    /// usage error with the trainer's message.</summary>
+    /// <summary>Runs a trainer's loop under a progress bar of images (step and loss in its title); a diverged run's
+    /// <see cref="SharpVision.Nn.Training.TrainingDivergedException"/> reaches <see cref="CommandLineApp"/>, which reports
+    /// it like every trainer's.</summary>
     /// <param name="train">Runs the loop, reporting each step to the callback it is given.</param>
     /// <returns>(step, loss) of every step.</returns>
     public static List<(double Step, double Loss)> TrainWithProgress(long remainingSteps, int batchSize, Action<Action<DiffusionTrainingProgress>> train)
     {
         var losses = new List<(double Step, double Loss)>();
-        try
+        ProgressDisplay.Run("img", ctx =>
         {
-            ProgressDisplay.Run("img", ctx =>
+            var task = ctx.AddTask("training", maxValue: remainingSteps * batchSize);
+            train(p =>
             {
-                var task = ctx.AddTask("training", maxValue: remainingSteps * batchSize);
-                train(p =>
-                {
-                    losses.Add((p.Step, p.Loss));
-                    task.Value = p.Images;
-                    task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps} loss {p.Loss:F4}");
-                });
-                return 0;
+                losses.Add((p.Step, p.Loss));
+                task.Value = p.Images;
+                task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps} loss {p.Loss:F4}");
             });
-        }
-        catch (TrainingDivergedException e)
-        {
-            throw new UsageException(e.Message);
-        }
+            return 0;
+        });
         return losses;
     }
 

@@ -3,6 +3,7 @@ using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Training;
 using Spectre.Console;
 using TorchSharp;
 
@@ -30,7 +31,8 @@ public sealed class DiffusionTrainCommand : ICommand, IHasFlags
                              format, optimizer.bin, trainer_state.json), grids in DIR/samples, and at the end the
                              final DIR/model, DIR/ema and DIR/scheduler folders
           --resume           continue from the newest complete checkpoint with its stored options (--steps may
-                             raise the target); a killed run loses at most the steps since that checkpoint
+                             raise the target, --lr replaces the learning rate); a killed run loses at most the
+                             steps since that checkpoint
           --limit N          train on the first N images only
         """;
 
@@ -60,6 +62,7 @@ public sealed class DiffusionTrainCommand : ICommand, IHasFlags
         args.RejectUnknown();
         if (limit is int l) train = train.Slice(0, Math.Min(l, train.Count));
 
+        using var folderLock = OutputFolderLock.Acquire(outDir);
         using var images = FashionMnistDiffusionData.ToModelRange(train); // (N, 1, 32, 32)
         using var labels = train.LabelsTensor(); // (N)
         DiffusionTrainer trainer;
@@ -69,7 +72,7 @@ public sealed class DiffusionTrainCommand : ICommand, IHasFlags
                 ?? throw new UsageException($"--resume: no complete checkpoint under {checkpoints}");
             using (var probe = SharpVision.Diffusion.Models.UNet2DModel.FromPretrained(Path.Combine(latest, "model")))
                 conditional = probe.class_embedding is not null;
-            trainer = DiffusionTrainer.Resume(checkpoints, images, conditional ? labels : null);
+            trainer = DiffusionTrainer.Resume(checkpoints, images, conditional ? labels : null, args.Option("lr") is null ? null : options.LearningRate);
             AnsiConsole.WriteLine($"Resuming from {latest} (step {trainer.Step}) with its stored options");
         }
         else

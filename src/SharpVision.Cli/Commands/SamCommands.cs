@@ -46,14 +46,16 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
                               [--decoder-only] [--init FILE] [--resume] [--config sam_config.json]
                               [--data DIR] [--seed S] [--save-every N] [--threads T]
 
-          --out DIR        checkpoint directory: sam_stepN.pth (official state_dict format), optimizer_stepN.pth,
-                           sam_config.json and train_state.json (written atomically every --save-every steps and at the end)
+          --out DIR        run folder: checkpoints in DIR/checkpoints/checkpoint-N (sam.pth in the official state_dict
+                           format, optimizer.pth, sam_config.json, trainer_state.json), written atomically every
+                           --save-every steps and at the end
           --steps N        total optimiser steps (default 300); --minutes M stops earlier after M minutes
           --batch B        scenes per step (default 4); every object of a scene gets a prompt
           --rounds R       correction-click rounds after the first prompt (default 1)
           --decoder-only   freeze the image and prompt encoders, train only the mask decoder
           --init FILE      start from these weights (e.g. a trained checkpoint to fine-tune)
-          --resume         continue the run in --out (weights, optimiser moments, step, options)
+          --resume         continue the run in --out from its newest complete checkpoint (weights, optimiser moments,
+                           step, options; --lr replaces the stored learning rate when given)
           --config FILE    model sizes (default: 64 px input, patch 8, ViT 64 wide x 2 blocks, prompt width 64)
           --data DIR       full Fashion-MNIST IDX files; default: the embedded test split's first 8,000 images
           --threads T      libtorch threads (default 1: faster for this model size on a shared machine)
@@ -79,12 +81,15 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
         var (train, _, description) = SamDefaults.Images(args);
         args.RejectUnknown();
 
+        using var folderLock = OutputFolderLock.Acquire(outDir);
+        var checkpoints = Path.Combine(outDir, "checkpoints");
         SamTrainer trainer;
         if (resume)
         {
-            if (SamTrainer.TryReadState(outDir) is null) throw new UsageException($"--resume: no train_state.json in {outDir}");
-            trainer = SamTrainer.Resume(outDir, train);
-            args.Out.WriteLine($"resumed {outDir} at step {trainer.Step}");
+            var latest = SamTrainer.LatestCheckpoint(checkpoints)
+                ?? throw new UsageException($"--resume: no complete checkpoint (checkpoint-*/trainer_state.json and checkpoint-complete) under {checkpoints}");
+            trainer = SamTrainer.Resume(latest, train, args.Option("lr") is null ? null : lr);
+            args.Out.WriteLine($"resumed {latest} at step {trainer.Step}");
         }
         else
         {
@@ -118,14 +123,14 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
                 smoothed = double.IsNaN(smoothed) ? result.Loss : 0.95 * smoothed + 0.05 * result.Loss;
                 task.Increment(trainer.Options.BatchScenes);
                 task.Description = SamDefaults.Inv($"step {trainer.Step}/{steps} loss {smoothed:F3} IoU {result.FirstRoundIou:F2}");
-                if (trainer.Step % saveEvery == 0) trainer.SaveCheckpoint(outDir);
+                if (trainer.Step % saveEvery == 0) trainer.SaveCheckpoint(checkpoints);
             }
             task.StopTask();
             return result;
         });
-        trainer.SaveCheckpoint(outDir);
+        var checkpoint = trainer.SaveCheckpoint(checkpoints);
         args.Out.WriteLine(SamDefaults.Inv($"step {trainer.Step}: loss {last?.Loss:F4} (mask {last?.MaskLoss:F4}, IoU-MSE {last?.IouLoss:F4}), first-prompt IoU {last?.FirstRoundIou:F3}; {clock.Elapsed.TotalSeconds:F0} s"));
-        args.Out.WriteLine($"checkpoint: {outDir}");
+        args.Out.WriteLine($"checkpoint: {checkpoint}");
         return 0;
     }
 }
@@ -139,7 +144,8 @@ public sealed class SamEvaluateCommand : ICommand
         sharpvision sam evaluate --checkpoint DIR|FILE [--config sam_config.json] [--scenes N] [--seed S]
                                  [--report table.md] [--examples examples.png] [--data DIR] [--threads T]
 
-          --checkpoint     a `sam train` directory, or a state_dict file (then --config gives its sizes)
+          --checkpoint     a `sam train` run folder (its newest checkpoint) or checkpoint folder, or a state_dict file
+                           (then --config gives its sizes)
           --scenes N       held-out scenes (default 200), built from the held-out images with scene seed S (default 1001)
           --report FILE    also write the Markdown table there
           --examples FILE  PNG: rows of scenes; columns image, ground truth, 1 point, 1 box, 1 point + 2 clicks

@@ -3,6 +3,7 @@ using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Cli.Tour;
+using SharpVision.Nn.Training;
 using Spectre.Console;
 using TorchSharp;
 
@@ -50,7 +51,7 @@ public sealed class TourCommand : ICommand, IHasFlags
 
         var stages = TourStages.All;
         var selected = only is null ? stages.Select(s => s.Id).ToHashSet() : ParseOnly(only, stages);
-        Directory.CreateDirectory(outDir);
+        using var folderLock = OutputFolderLock.Acquire(outDir);
         torch.set_num_threads(threads);
 
         // Stages that are to run: selected and (fresh, or not finished under this budget); plus what they need that is missing.

@@ -20,7 +20,7 @@ public sealed class VQVAELatentDiffusionCommand : ICommand
         sharpvision vqvae ldm --checkpoint DIR [--steps N] [--batch N] [--lr RATE] [--width N] [--sample-steps N]
                               [--count N] [--out FILE.png] [--seed N] [--data DIR] [--train-images N]
 
-          --checkpoint DIR    a checkpoint written by 'vqvae train'
+          --checkpoint DIR    a checkpoint written by 'vqvae train' (or its run folder: the newest one)
           --steps N           UNet training steps (default 2000)
           --width N           UNet block_out_channels [N, 2N] (default 64)
           --sample-steps N    DDIM steps (default 50)

@@ -17,7 +17,7 @@ public sealed class VQVAEReconstructCommand : ICommand
     public string Usage => """
         sharpvision vqvae reconstruct --checkpoint DIR [--out FILE.png] [--count N] [--data DIR] [--test-images N]
 
-          --checkpoint DIR    a checkpoint written by 'vqvae train' (e.g. vqvae-run/checkpoint)
+          --checkpoint DIR    a checkpoint written by 'vqvae train' (e.g. vqvae-run: its newest one)
           --out FILE          the PNG (default: reconstructions.png)
           --count N           images shown (default 16), one row of inputs above one of reconstructions
           --data DIR          Fashion-MNIST IDX files; default: the embedded split's last 2,000 images

@@ -2,6 +2,7 @@ using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Training;
 using Spectre.Console;
 
 namespace SharpVision.Cli.Commands;
@@ -14,12 +15,14 @@ public sealed class VQVAETrainCommand : ICommand, IHasFlags
     public string Usage => $"""
         sharpvision vqvae train [--out DIR] [--steps N] [--quantizer ste|ema|ema-restart] [--save-every N] [--resume] [model options]
 
-          --out DIR           run folder; the checkpoint is DIR/checkpoint (default: vqvae-run)
+          --out DIR           run folder; checkpoints in DIR/checkpoints/checkpoint-N (model/ in diffusers' format,
+                              optimizer.bin, generator.safetensors, trainer_state.json) (default: vqvae-run)
           --steps N           total training steps (default 2000); with --resume, the run continues up to N
           --quantizer Q       ste: codebook + commitment loss; ema: moving-average codebook; ema-restart: EMA and
                               dead-code restarts (default ema-restart)
           --save-every N      also checkpoint every N steps (default 500; 0: only at the end)
-          --resume            continue from DIR/checkpoint (its options win over the ones given here)
+          --resume            continue from the newest complete checkpoint (its options win over the ones given
+                              here, except --lr when given)
         {VQVAEOptions.ModelUsage}
         """;
 
@@ -38,9 +41,11 @@ public sealed class VQVAETrainCommand : ICommand, IHasFlags
         args.RejectUnknown();
         if (options.BatchSize > train.shape[0]) throw new UsageException($"--batch {options.BatchSize} exceeds the {train.shape[0]} training images");
 
-        var checkpoint = Path.Combine(outDir, "checkpoint");
-        if (resume && !Directory.Exists(checkpoint)) throw new UsageException($"--resume: no checkpoint at {checkpoint}");
-        using var trainer = resume ? VQVAETrainer.Resume(checkpoint, train) : new VQVAETrainer(config, train, options);
+        using var folderLock = OutputFolderLock.Acquire(outDir);
+        var checkpoints = Path.Combine(outDir, "checkpoints");
+        if (resume && CheckpointFolders.Latest(checkpoints) is null) throw new UsageException($"--resume: no complete checkpoint under {checkpoints}");
+        using var trainer = resume ? VQVAETrainer.Resume(checkpoints, train, args.Option("lr") is null ? null : options.LearningRate)
+            : new VQVAETrainer(config, train, options);
         AnsiConsole.MarkupLine($"[bold]VQ-VAE[/] on {Markup.Escape(description)}; quantizer {Markup.Escape(VQVAEComparison.Name(variant))}" +
                                (resume ? $", resuming at step {trainer.Step}" : ""));
         long remaining = Math.Max(0, steps - trainer.Step);
@@ -52,11 +57,11 @@ public sealed class VQVAETrainCommand : ICommand, IHasFlags
             {
                 task.Increment(trainer.Options.BatchSize);
                 task.Description = string.Create(CultureInfo.InvariantCulture, $"step {s.Step}/{steps} loss {s.Loss:F4} ppl {s.Perplexity:F1}");
-                if (saveEvery > 0 && s.Step % saveEvery == 0 && s.Step < steps) trainer.Save(checkpoint);
+                if (saveEvery > 0 && s.Step % saveEvery == 0 && s.Step < steps) trainer.Save(checkpoints);
             });
             return 0;
         });
-        trainer.Save(checkpoint);
+        var checkpoint = trainer.Save(checkpoints);
         var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEOptions.Padding);
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"step {trainer.Step}: test MSE {eval.Mse:F5}, perplexity {eval.Perplexity:F1} of {trainer.Model.Config.NumVqEmbeddings}, codes used {eval.Usage:P1} ({eval.Images:N0} images)"));

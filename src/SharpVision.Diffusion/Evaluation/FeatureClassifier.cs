@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Data;
 using SharpVision.Nn.Models;
-using SharpVision.Nn.Normalization;
 using SharpVision.Nn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -33,15 +32,13 @@ public sealed class FeatureClassifier : IDisposable
         Model.eval();
     }
 
-    static FashionClassifier NewModel() => new(c => new BatchNorm2d(c));
-
     /// <summary>Trains on <paramref name="train"/> (SGD, batch 64, lr 0.05, <paramref name="images"/> images seen) and measures <paramref name="test"/> accuracy.</summary>
     public static FeatureClassifier Train(LabeledImages train, LabeledImages test, int images = 32_000, int seed = 0, Action<TrainingProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         torch.manual_seed(seed);
-        var model = NewModel();
+        var model = FashionClassifier.WithBatchNorm();
         ClassifierTrainer.Train(model, train, new ClassifierTrainingOptions(BatchSize: 64, Images: images, LearningRate: 0.05, Seed: seed), progress);
         var accuracy = ClassifierTrainer.Evaluate(model, test).Accuracy;
         return new FeatureClassifier(model, accuracy);
@@ -57,7 +54,7 @@ public sealed class FeatureClassifier : IDisposable
     {
         var weights = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weights)) throw new FileNotFoundException($"classifier weights not found: {weights}", weights);
-        var model = NewModel();
+        var model = FashionClassifier.WithBatchNorm();
         var sd = StateDict.LoadSafetensors(weights);
         try { StateDict.LoadInto(model, sd, strict: true, source: weights); }
         finally { foreach (var t in sd.Values) t.Dispose(); }

@@ -5,6 +5,7 @@ using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Nn;
+using SharpVision.Nn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -123,13 +124,16 @@ public sealed class ControlNetTrainer : IDisposable
     /// <param name="baseModel">The same base model as the original run (see <see cref="StoredBaseModelPath"/>).</param>
     /// <param name="images">The same training data as the original run (for identical results).</param>
     /// <exception cref="FileNotFoundException">No complete checkpoint there.</exception>
+    /// <param name="learningRate">Replaces the stored peak learning rate (e.g. after a divergence); null keeps it.</param>
     /// <exception cref="ArgumentException">The checkpoint's ControlNet was built for another UNet configuration.</exception>
-    public static ControlNetTrainer Resume(string checkpointRoot, UNet2DModel baseModel, string? baseModelPath, Tensor images, Tensor? labels)
+    public static ControlNetTrainer Resume(string checkpointRoot, UNet2DModel baseModel, string? baseModelPath, Tensor images, Tensor? labels,
+        double? learningRate = null)
     {
         var (dir, state) = CheckpointFolders.LoadLatest(checkpointRoot);
-        long step = state["step"]!.GetValue<long>();
+        long step = CheckpointFolders.StepOf(state);
         var options = state["options"].Deserialize<ControlNetTrainingOptions>()
             ?? throw new InvalidDataException($"{Path.Combine(dir, CheckpointFolders.StateFile)}: no options");
+        if (learningRate is double lr) options = options with { LearningRate = lr };
         var controlNet = UNet2DControlNet.FromPretrained(Path.Combine(dir, "controlnet"), baseModel.Dtype);
         var scheduler = DDPMSchedulerConfig.Load(Path.Combine(dir, "scheduler"));
         return new ControlNetTrainer(baseModel, baseModelPath ?? StoredBaseModelPath(checkpointRoot), scheduler, options, images, labels,
@@ -188,7 +192,7 @@ public sealed class ControlNetTrainer : IDisposable
         CheckpointFolders.Save(checkpointRoot, Step, Options.Seed, Options.KeepCheckpoints,
             new JsonObject
             {
-                ["options"] = JsonSerializer.SerializeToNode(Options),
+                ["options"] = JsonSerializer.SerializeToNode(Options), ["rng"] = DiffusionStep.RngScheme,
                 ["base_model"] = BaseModelPath is null ? null : Path.GetFullPath(BaseModelPath),
                 ["base_model_locked"] = "eval mode, requires_grad false, weights never written",
             }, temp =>

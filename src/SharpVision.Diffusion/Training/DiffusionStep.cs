@@ -1,4 +1,5 @@
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Nn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,8 +43,7 @@ internal static class DiffusionStep
     public static Tensor Loss(Tensor prediction, Tensor target, long step, string? lastCheckpoint)
     {
         var loss = nn.functional.mse_loss(prediction.to(ScalarType.Float32), target.to(ScalarType.Float32));
-        double value = loss.item<float>();
-        if (!double.IsFinite(value)) throw new TrainingDivergedException(step, value, lastCheckpoint);
+        TrainingDivergedException.ThrowIfNotFinite(loss.item<float>(), step, lastCheckpoint);
         return loss;
     }
 
@@ -84,6 +84,9 @@ internal static class DiffusionStep
             afterStep?.Invoke(step);
         }
     }
+
+    /// <summary>The random-draw scheme recorded in checkpoints.</summary>
+    public const string RngScheme = "counter-based: step n draws from torch.Generator seeds derived from (seed, n) by SplitMix64; no state beyond the step";
 
     /// <summary>Writes <paramref name="config"/> as <c>scheduler_config.json</c> in the folder <paramref name="directory"/>.</summary>
     public static void SaveSchedulerFolder(DDPMSchedulerConfig config, string directory)

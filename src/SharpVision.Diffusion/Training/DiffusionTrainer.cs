@@ -4,6 +4,7 @@ using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Nn;
+using SharpVision.Nn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -121,13 +122,15 @@ public sealed class DiffusionTrainer : IDisposable
 
     /// <summary>Continues from the newest complete checkpoint under <paramref name="checkpointRoot"/> with its stored options.</summary>
     /// <param name="images">The same training data as the original run (for identical results).</param>
+    /// <param name="learningRate">Replaces the stored peak learning rate (e.g. after a divergence); null keeps it.</param>
     /// <exception cref="FileNotFoundException">No complete checkpoint there.</exception>
-    public static DiffusionTrainer Resume(string checkpointRoot, Tensor images, Tensor? labels)
+    public static DiffusionTrainer Resume(string checkpointRoot, Tensor images, Tensor? labels, double? learningRate = null)
     {
         var (dir, state) = CheckpointFolders.LoadLatest(checkpointRoot);
-        long step = state["step"]!.GetValue<long>();
+        long step = CheckpointFolders.StepOf(state);
         var options = state["options"].Deserialize<DiffusionTrainingOptions>()
             ?? throw new InvalidDataException($"{Path.Combine(dir, CheckpointFolders.StateFile)}: no options");
+        if (learningRate is double lr) options = options with { LearningRate = lr };
         var model = UNet2DModel.FromPretrained(Path.Combine(dir, "model"));
         var ema = UNet2DModel.FromPretrained(Path.Combine(dir, "ema"));
         var scheduler = DDPMSchedulerConfig.Load(Path.Combine(dir, "scheduler"));
@@ -231,7 +234,7 @@ public sealed class DiffusionTrainer : IDisposable
     /// <returns>The checkpoint folder.</returns>
     public string SaveCheckpoint(string checkpointRoot) =>
         CheckpointFolders.Save(checkpointRoot, Step, Options.Seed, Options.KeepCheckpoints,
-            new JsonObject { ["options"] = JsonSerializer.SerializeToNode(Options) }, temp =>
+            new JsonObject { ["options"] = JsonSerializer.SerializeToNode(Options), ["rng"] = DiffusionStep.RngScheme }, temp =>
             {
                 Model.SavePretrained(Path.Combine(temp, "model"));
                 Ema.SavePretrained(Path.Combine(temp, "ema"));

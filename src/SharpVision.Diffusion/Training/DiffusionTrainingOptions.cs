@@ -39,22 +39,6 @@ public sealed record DiffusionTrainingOptions(
 /// <param name="Images">Images this run has processed (since start or resume).</param>
 public readonly record struct DiffusionTrainingProgress(long Step, long Steps, double Loss, double LearningRate, long Images);
 
-/// <summary>The loss became NaN or infinite; the weights were not updated by that step.</summary>
-public sealed class TrainingDivergedException(long step, double loss, string? lastCheckpoint)
-    : Exception($"training diverged: the loss is {loss} at step {step}; the weights were not updated. " +
-        (lastCheckpoint is null ? "No checkpoint was written." : $"Last good checkpoint: {lastCheckpoint}") +
-        " Lower the learning rate (or raise the warm-up) and resume.")
-{
-    /// <summary>The step whose loss was not finite (1-based).</summary>
-    public long Step { get; } = step;
-
-    /// <summary>The loss value.</summary>
-    public double Loss { get; } = loss;
-
-    /// <summary>The newest complete checkpoint folder, if any.</summary>
-    public string? LastCheckpoint { get; } = lastCheckpoint;
-}
-
 /// <summary>What the model learns to predict, as a scheduler's prediction_type.</summary>
 public static class DiffusionObjective
 {

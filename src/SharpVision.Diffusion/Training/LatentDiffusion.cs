@@ -89,6 +89,7 @@ public sealed class LatentDiffusion : IDisposable
 
     /// <summary>One step of ε-prediction: x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε for uniform t, loss = mse(UNet(x_t, t), ε).</summary>
     /// <returns>The loss.</returns>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite (the optimizer does not take the step).</exception>
     public double TrainStep()
     {
         using var scope = torch.NewDisposeScope();
@@ -101,11 +102,11 @@ public sealed class LatentDiffusion : IDisposable
         var xt = Scheduler.AddNoise(x0, noise, t);
         optimizer.zero_grad();
         var loss = nn.functional.mse_loss(Unet.forward(xt, t, null), noise);
+        double value = loss.item<float>();
+        TrainingDivergedException.ThrowIfNotFinite(value, Step + 1, lastCheckpoint: null);
         loss.backward();
         optimizer.step();
         Step++;
-        double value = loss.item<float>();
-        if (!double.IsFinite(value)) throw new InvalidOperationException($"training diverged: loss is {value} at step {Step}");
         return value;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
@@ -13,15 +14,19 @@ namespace SharpVision.Diffusion.Training;
 
 /// <summary>
 /// Trains a <see cref="VQModel"/> as a VQ-VAE: loss = mse(decode(quantize(encode(x))), x) + quantizer loss, with Adam.
-/// Checkpoints are folders (written whole, then swapped in) holding the model in diffusers' format (<c>model/</c>),
-/// the optimizer state, the quantizer's random-generator state and <c>trainer_state.json</c> (step and options);
-/// <see cref="Resume"/> continues bit-for-bit where <see cref="Save"/> left off, because the data order is a function
-/// of (seed, epoch) rather than of a running random stream.
+/// Checkpoints are <see cref="CheckpointFolders"/> (<c>checkpoint-NNNNNNNN</c>, written whole, then renamed) holding the
+/// model in diffusers' format (<c>model/</c>), the optimizer state, the quantizer's random-generator state and
+/// <c>trainer_state.json</c> (step and options); <see cref="Resume"/> continues bit-for-bit where <see cref="Save"/> left
+/// off, because the data order is a function of (seed, epoch) rather than of a running random stream.
 /// </summary>
 public sealed class VQVAETrainer : IDisposable
 {
     /// <summary>Names inside a checkpoint folder.</summary>
-    public const string ModelFolder = "model", OptimizerFile = "optimizer.bin", StateFile = "trainer_state.json", GeneratorFile = "generator.safetensors";
+    public const string ModelFolder = "model", OptimizerFile = CheckpointFolders.OptimizerFile, StateFile = CheckpointFolders.StateFile,
+        GeneratorFile = "generator.safetensors";
+
+    /// <summary>Complete checkpoints kept on disk.</summary>
+    public const int KeepCheckpoints = 2;
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
@@ -37,6 +42,8 @@ public sealed class VQVAETrainer : IDisposable
     public VQVAETrainingOptions Options { get; }
     /// <summary>Steps done.</summary>
     public long Step { get; private set; }
+    /// <summary>The checkpoint folder this run last saved or resumed from, if any.</summary>
+    public string? LastCheckpoint { get; private set; }
 
     /// <summary>Starts a run from freshly initialised weights (seeded by <c>options.Seed</c>).</summary>
     /// <param name="config">Architecture; in_channels must match the images.</param>
@@ -110,22 +117,25 @@ public sealed class VQVAETrainer : IDisposable
     }
 
     /// <summary>One optimisation step on the next batch.</summary>
-    /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (the optimizer does not take the step).</exception>
     public VQVAEStep TrainStep()
     {
         using var scope = torch.NewDisposeScope();
         Model.train();
         var x = images.index_select(0, BatchIndices(Step));
         optimizer.zero_grad();
-        var q = Model.Quantize(Model.Encode(x));
+        var z = Model.Encode(x);
+        // A NaN latent has no nearest code (the quantizer rejects it as bad input); in training it means the loss is NaN.
+        if (!z.isfinite().all().item<bool>()) TrainingDivergedException.ThrowIfNotFinite(double.NaN, Step + 1, LastCheckpoint);
+        var q = Model.Quantize(z);
         var decoded = Model.DecodeQuantized(q.Quantized);
         var reconstruction = nn.functional.mse_loss(decoded, x);
         var loss = reconstruction + q.Loss;
+        double value = loss.item<float>();
+        TrainingDivergedException.ThrowIfNotFinite(value, Step + 1, LastCheckpoint);
         loss.backward();
         optimizer.step();
         Step++;
-        double value = loss.item<float>();
-        if (!double.IsFinite(value)) throw new InvalidOperationException($"training diverged: loss is {value} at step {Step}");
         return new VQVAEStep(Step, value, reconstruction.item<float>(), q.Loss.item<float>(), q.Perplexity.item<float>(), q.Usage.item<float>());
     }
 
@@ -140,68 +150,53 @@ public sealed class VQVAETrainer : IDisposable
         }
     }
 
-    /// <summary>
-    /// Writes a checkpoint folder: everything goes to a sibling temporary folder first, which then replaces
-    /// <paramref name="directory"/>, so a crash never leaves a half-written checkpoint in its place.
-    /// </summary>
-    public void Save(string directory)
+    /// <summary>Writes <c>checkpoint-{Step}</c> under <paramref name="checkpointRoot"/> atomically and prunes old checkpoints.</summary>
+    /// <returns>The checkpoint folder.</returns>
+    public string Save(string checkpointRoot)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
-        var temporary = $"{full}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            Model.SavePretrained(Path.Combine(temporary, ModelFolder));
-            AtomicFile.Write(Path.Combine(temporary, OptimizerFile), s =>
+        LastCheckpoint = CheckpointFolders.Save(checkpointRoot, Step, Options.Seed, KeepCheckpoints,
+            new JsonObject { ["options"] = JsonSerializer.SerializeToNode(Options, Json) }, temp =>
             {
-                using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
-                optimizer.save_state_dict(w);
+                Model.SavePretrained(Path.Combine(temp, ModelFolder));
+                AtomicFile.Write(Path.Combine(temp, OptimizerFile), s =>
+                {
+                    using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
+                    optimizer.save_state_dict(w);
+                });
+                using var state = generator.get_state();
+                StateDict.SaveSafetensors(new Dictionary<string, Tensor> { ["state"] = state }, Path.Combine(temp, GeneratorFile));
             });
-            using (var state = generator.get_state())
-                StateDict.SaveSafetensors(new Dictionary<string, Tensor> { ["state"] = state }, Path.Combine(temporary, GeneratorFile));
-            AtomicFile.WriteAllText(Path.Combine(temporary, StateFile), JsonSerializer.Serialize(new TrainerState(Step, Options), Json));
-            if (Directory.Exists(full))
-            {
-                var old = $"{full}.{Guid.NewGuid():N}.old";
-                Directory.Move(full, old);
-                Directory.Move(temporary, full);
-                Directory.Delete(old, recursive: true);
-            }
-            else
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                Directory.Move(temporary, full);
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        }
+        return LastCheckpoint;
     }
 
-    /// <summary>Continues the run saved in <paramref name="directory"/> on <paramref name="trainImages"/> (the same images, for an identical continuation).</summary>
-    /// <exception cref="FileNotFoundException">A checkpoint file is missing (named in the message).</exception>
+    /// <summary>Continues the run saved in <paramref name="path"/> (a checkpoint folder, or a root holding them: the newest
+    /// complete one) on <paramref name="trainImages"/> (the same images, for an identical continuation).</summary>
+    /// <param name="learningRate">Replaces the stored learning rate (e.g. after a divergence); null keeps it.</param>
+    /// <exception cref="FileNotFoundException">No complete checkpoint, or a checkpoint file is missing (named in the message).</exception>
     /// <exception cref="InvalidDataException">trainer_state.json cannot be read.</exception>
-    public static VQVAETrainer Resume(string directory, Tensor trainImages)
+    public static VQVAETrainer Resume(string path, Tensor trainImages, double? learningRate = null)
     {
-        var (options, step) = ReadState(directory);
+        var (directory, options, step) = ReadState(path);
+        if (learningRate is double lr) options = options with { LearningRate = lr };
         var genPath = Path.Combine(directory, GeneratorFile);
         var optPath = Path.Combine(directory, OptimizerFile);
         foreach (var required in new[] { genPath, optPath })
             if (!File.Exists(required)) throw new FileNotFoundException($"checkpoint file not found: {required}", required);
         var generator = new Generator((ulong)options.Seed);
+        var model = VQModel.FromPretrained(Path.Combine(directory, ModelFolder), quantizer: options.Quantizer, generator: generator);
+        // After building the model: its initialisation draws from the generator before the loaded weights replace it.
         var saved = StateDict.LoadSafetensors(genPath);
         generator.set_state(saved["state"]);
         foreach (var t in saved.Values) t.Dispose();
-        var model = VQModel.FromPretrained(Path.Combine(directory, ModelFolder), quantizer: options.Quantizer, generator: generator);
         try
         {
             CheckImages(trainImages, model.Config.InChannels, options.BatchSize);
             model.train();
-            var trainer = new VQVAETrainer(model, generator, trainImages, options, step);
+            var trainer = new VQVAETrainer(model, generator, trainImages, options, step) { LastCheckpoint = directory };
             using (var stream = File.OpenRead(optPath))
             using (var r = new BinaryReader(stream))
                 trainer.optimizer.load_state_dict(r);
+            foreach (var group in trainer.optimizer.ParamGroups) group.LearningRate = options.LearningRate;
             return trainer;
         }
         catch
@@ -212,28 +207,28 @@ public sealed class VQVAETrainer : IDisposable
         }
     }
 
-    static (VQVAETrainingOptions Options, long Step) ReadState(string directory)
+    static (string Directory, VQVAETrainingOptions Options, long Step) ReadState(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        var statePath = Path.Combine(directory, StateFile);
-        if (!File.Exists(statePath)) throw new FileNotFoundException($"not a VQ-VAE checkpoint: {statePath} not found", statePath);
+        var (directory, state) = CheckpointFolders.Load(CheckpointFolders.Resolve(path));
         try
         {
-            var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), Json) ?? throw new InvalidDataException($"{statePath}: empty");
-            return (state.Options, state.Step);
+            var options = state["options"].Deserialize<VQVAETrainingOptions>(Json)
+                ?? throw new InvalidDataException($"{Path.Combine(directory, StateFile)}: no options");
+            return (directory, options, CheckpointFolders.StepOf(state));
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{statePath}: {e.Message}", e);
+            throw new InvalidDataException($"{Path.Combine(directory, StateFile)}: {e.Message}", e);
         }
     }
 
-    /// <summary>The model, options and step of a checkpoint folder (model in eval mode), e.g. to reconstruct with it.</summary>
-    /// <exception cref="FileNotFoundException">trainer_state.json or the model is missing.</exception>
+    /// <summary>The model, options and step of a checkpoint folder, or of the newest one under a root (model in eval mode),
+    /// e.g. to reconstruct with it.</summary>
+    /// <exception cref="FileNotFoundException">No complete checkpoint, or trainer_state.json or the model is missing.</exception>
     /// <exception cref="InvalidDataException">trainer_state.json cannot be read.</exception>
-    public static (VQModel Model, VQVAETrainingOptions Options, long Step) LoadModel(string directory)
+    public static (VQModel Model, VQVAETrainingOptions Options, long Step) LoadModel(string path)
     {
-        var (options, step) = ReadState(directory);
+        var (directory, options, step) = ReadState(path);
         return (VQModel.FromPretrained(Path.Combine(directory, ModelFolder), quantizer: options.Quantizer), options, step);
     }
 
@@ -286,8 +281,4 @@ public sealed class VQVAETrainer : IDisposable
         Model.Dispose();
         generator.Dispose();
     }
-
-    sealed record TrainerState(
-        [property: JsonPropertyName("step")] long Step,
-        [property: JsonPropertyName("options")] VQVAETrainingOptions Options);
 }

@@ -48,6 +48,10 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The network with <see cref="Normalization.BatchNorm2d"/> layers (the FD-FMNIST feature classifier's and
+    /// <c>sharpvision classifier train</c>'s), initialised from libtorch's global generator.</summary>
+    public static FashionClassifier WithBatchNorm() => new(c => new Normalization.BatchNorm2d(c));
+
     /// <summary>Penultimate features.</summary>
     /// <param name="images">(N, 1, 28, 28) images in [0, 1].</param>
     /// <returns>(N, 128).</returns>

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using SharpVision.Nn.Data;
+using SharpVision.Nn.Training;
 
 namespace SharpVision.Segmentation.Data;
 
@@ -60,9 +61,10 @@ public sealed class FashionMnistScenes
         Options = options;
     }
 
-    /// <summary>A random generator for scene <paramref name="index"/> under <paramref name="seed"/>, independent of other indexes.</summary>
-    public static Random RandomFor(int seed, long index, int stream = 0) =>
-        new(HashCode.Combine(seed, index, stream) ^ (int)(index * 0x9E3779B1));
+    /// <summary>A random generator for scene <paramref name="index"/> under <paramref name="seed"/>, independent of other indexes
+    /// and the same in every process (SplitMix64 of (seed, stream, index); <c>HashCode.Combine</c>, used before, is seeded
+    /// randomly per process, so a resumed or repeated run drew other scenes and prompts).</summary>
+    public static Random RandomFor(int seed, long index, int stream = 0) => new((int)(CheckpointFolders.Mix(seed, stream, index) >> 33));
 
     /// <summary>Scene number <paramref name="index"/> of the stream.</summary>
     public SegmentationScene Generate(long index)

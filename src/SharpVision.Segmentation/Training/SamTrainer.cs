@@ -1,6 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using SharpVision.Nn.Checkpoints;
+using SharpVision.Nn.Training;
 using SharpVision.Segmentation.Data;
 using SharpVision.Segmentation.Sam;
 using static TorchSharp.torch;
@@ -17,14 +19,14 @@ public sealed record SamLossResult(Tensor Loss, double MaskLoss, double IouLoss,
 /// <summary>What one optimiser step did.</summary>
 public sealed record SamStepResult(long Step, double Loss, double MaskLoss, double IouLoss, double FirstRoundIou, int Objects, double LearningRate);
 
-/// <summary>Where a training checkpoint's files are, as recorded in its <c>train_state.json</c>.</summary>
+/// <summary>Where a training checkpoint's files are, as recorded in its <c>trainer_state.json</c>.</summary>
 public sealed record SamTrainState
 {
     /// <summary>Optimiser steps taken.</summary>
     [JsonPropertyName("step")] public long Step { get; init; }
-    /// <summary>The model state_dict file (torch.save zip, official key names), relative to the directory.</summary>
+    /// <summary>The model state_dict file (torch.save zip, official key names), relative to the checkpoint folder.</summary>
     [JsonPropertyName("model_file")] public string ModelFile { get; init; } = "";
-    /// <summary>The optimiser moments file, relative to the directory.</summary>
+    /// <summary>The optimiser moments file, relative to the checkpoint folder.</summary>
     [JsonPropertyName("optimizer_file")] public string OptimizerFile { get; init; } = "";
     /// <summary>Model sizes.</summary>
     [JsonPropertyName("sam_config")] public JsonElement SamConfig { get; init; }
@@ -44,8 +46,11 @@ public sealed record SamTrainState
 /// </summary>
 public sealed class SamTrainer : IDisposable
 {
-    const string StateFile = "train_state.json";
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    /// <summary>Names inside a checkpoint folder (beside <see cref="CheckpointFolders.StateFile"/>).</summary>
+    public const string ModelFile = "sam.pth", OptimizerFile = "optimizer.pth", ConfigFile = "sam_config.json";
+
+    /// <summary>Complete checkpoints kept on disk.</summary>
+    public const int KeepCheckpoints = 2;
 
     readonly AdamW optimizer;
 
@@ -57,6 +62,8 @@ public sealed class SamTrainer : IDisposable
     public SamTrainingOptions Options { get; }
     /// <summary>Optimiser steps taken.</summary>
     public long Step => optimizer.Step;
+    /// <summary>The checkpoint folder this run last saved or resumed from, if any.</summary>
+    public string? LastCheckpoint { get; private set; }
 
     /// <param name="model">A model whose input size equals the scenes' canvas.</param>
     public SamTrainer(Sam.Sam model, FashionMnistScenes scenes, SamTrainingOptions options)
@@ -89,12 +96,14 @@ public sealed class SamTrainer : IDisposable
     }
 
     /// <summary>One optimiser step on the given scenes, drawing prompts from <paramref name="rng"/>.</summary>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite (the optimiser does not take the step).</exception>
     public SamStepResult TrainOn(IReadOnlyList<SegmentationScene> batch, Random rng)
     {
         using var scope = NewDisposeScope();
         optimizer.LearningRate = LearningRateAt(Step);
         optimizer.ZeroGrad();
         using var result = ComputeLoss(Model, batch, rng, Options);
+        TrainingDivergedException.ThrowIfNotFinite(result.Loss.item<float>(), Step + 1, LastCheckpoint);
         result.Loss.backward();
         optimizer.StepUpdate();
         return new SamStepResult(Step, result.Loss.item<float>(), result.MaskLoss, result.IouLoss, result.FirstRoundIou, result.Objects, optimizer.LearningRate);
@@ -158,57 +167,54 @@ public sealed class SamTrainer : IDisposable
     }
 
     /// <summary>
-    /// Writes the model (torch.save zip with the official key names), the optimiser moments and
-    /// <c>train_state.json</c> into <paramref name="directory"/>. Files carry the step in their names and the
-    /// state file is replaced last, atomically, so a crash leaves the previous checkpoint usable.
+    /// Writes <c>checkpoint-{Step}</c> under <paramref name="checkpointRoot"/> (<see cref="CheckpointFolders"/>): the model
+    /// (torch.save zip with the official key names), the optimiser moments, <c>sam_config.json</c> and
+    /// <c>trainer_state.json</c>, in a temporary folder renamed when complete; older checkpoints are pruned.
     /// </summary>
-    public void SaveCheckpoint(string directory)
+    /// <returns>The checkpoint folder.</returns>
+    public string SaveCheckpoint(string checkpointRoot)
     {
-        Directory.CreateDirectory(directory);
-        string model = $"sam_step{Step:D7}.pth", opt = $"optimizer_step{Step:D7}.pth";
-        var previous = TryReadState(directory);
-        var dict = Model.state_dict();
-        StateDict.SavePyTorch(dict, Path.Combine(directory, model));
-        StateDict.SavePyTorch(optimizer.StateDict(), Path.Combine(directory, opt));
-        AtomicFile.WriteAllText(Path.Combine(directory, "sam_config.json"), Model.Config.ToJson());
         var state = new SamTrainState
         {
-            Step = Step, ModelFile = model, OptimizerFile = opt, SamConfig = JsonDocument.Parse(Model.Config.ToJson()).RootElement.Clone(),
+            Step = Step, ModelFile = ModelFile, OptimizerFile = OptimizerFile, SamConfig = JsonDocument.Parse(Model.Config.ToJson()).RootElement.Clone(),
             Training = Options, Scenes = Scenes.Options,
         };
-        AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state, Json));
-        if (previous is not null && previous.ModelFile != model)
+        LastCheckpoint = CheckpointFolders.Save(checkpointRoot, Step, Options.Seed, KeepCheckpoints, (JsonObject)JsonSerializer.SerializeToNode(state)!, temp =>
         {
-            File.Delete(Path.Combine(directory, previous.ModelFile));
-            File.Delete(Path.Combine(directory, previous.OptimizerFile));
-        }
+            StateDict.SavePyTorch(Model.state_dict(), Path.Combine(temp, ModelFile));
+            StateDict.SavePyTorch(optimizer.StateDict(), Path.Combine(temp, OptimizerFile));
+            AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), Model.Config.ToJson());
+        });
+        return LastCheckpoint;
     }
 
-    /// <summary>Reads a checkpoint directory's state, or null when it has none.</summary>
-    /// <exception cref="InvalidDataException">The state file is malformed.</exception>
-    public static SamTrainState? TryReadState(string directory)
-    {
-        var path = Path.Combine(directory, StateFile);
-        if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<SamTrainState>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid training state: {e.Message}", e); }
-    }
+    /// <summary>The newest complete checkpoint folder under <paramref name="checkpointRoot"/>, or null.</summary>
+    public static string? LatestCheckpoint(string checkpointRoot) => CheckpointFolders.Latest(checkpointRoot);
 
-    /// <summary>The model sizes and model file of a checkpoint directory.</summary>
-    /// <exception cref="FileNotFoundException">The directory holds no train_state.json.</exception>
-    public static (SamConfig Config, string ModelPath, SamTrainState State) ReadCheckpoint(string directory)
+    /// <summary>The model sizes, model file and state of a checkpoint folder, or of the newest one under a root or a
+    /// <c>sam train</c> output folder.</summary>
+    /// <exception cref="FileNotFoundException">No complete checkpoint there.</exception>
+    /// <exception cref="InvalidDataException">Its trainer_state.json is malformed.</exception>
+    public static (SamConfig Config, string ModelPath, SamTrainState State) ReadCheckpoint(string path)
     {
-        var state = TryReadState(directory) ?? throw new FileNotFoundException($"no {StateFile} in {directory}", Path.Combine(directory, StateFile));
+        var (directory, json) = CheckpointFolders.Load(CheckpointFolders.Resolve(path));
+        var file = Path.Combine(directory, CheckpointFolders.StateFile);
+        SamTrainState state;
+        try { state = json.Deserialize<SamTrainState>() ?? throw new InvalidDataException($"{file} is empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{file} is not a valid training state: {e.Message}", e); }
         return (SamConfig.FromJson(state.SamConfig.GetRawText()), Path.Combine(directory, state.ModelFile), state);
     }
 
-    /// <summary>Rebuilds a trainer from a checkpoint directory: model weights, optimiser moments and step.</summary>
+    /// <summary>Rebuilds a trainer from a checkpoint (see <see cref="ReadCheckpoint"/>): model weights, optimiser moments and step.</summary>
     /// <param name="source">The training images (the scene options come from the checkpoint).</param>
-    public static SamTrainer Resume(string directory, Nn.Data.LabeledImages source)
+    /// <param name="learningRate">Replaces the stored peak learning rate (e.g. after a divergence); null keeps it.</param>
+    public static SamTrainer Resume(string path, Nn.Data.LabeledImages source, double? learningRate = null)
     {
-        var (config, modelPath, state) = ReadCheckpoint(directory);
+        var (config, modelPath, state) = ReadCheckpoint(path);
+        var directory = Path.GetDirectoryName(modelPath)!;
         var model = Sam.Sam.FromCheckpoint(modelPath, config);
-        var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), state.Training);
+        var options = learningRate is double lr ? state.Training with { LearningRate = lr } : state.Training;
+        var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), options) { LastCheckpoint = directory };
         var moments = StateDict.LoadPyTorch(Path.Combine(directory, state.OptimizerFile));
         try { trainer.optimizer.LoadStateDict(moments, state.Step, state.OptimizerFile); }
         finally { foreach (var t in moments.Values) t.Dispose(); }

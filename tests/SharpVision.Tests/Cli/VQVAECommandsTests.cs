@@ -2,6 +2,7 @@ using System.Text.Json;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Training;
 
 namespace SharpVision.Tests.Cli;
 
@@ -44,11 +45,12 @@ public sealed class VQVAECommandsTests : IDisposable
     {
         var (code, err) = Run(["vqvae", "train", "--out", temp, "--steps", "2", "--quantizer", "ema", .. Tiny]);
         Assert.True(code == 0, err);
-        var checkpoint = Path.Combine(temp, "checkpoint");
+        var checkpoint = CheckpointFolders.Latest(Path.Combine(temp, "checkpoints"))!;
         Assert.True(File.Exists(Path.Combine(checkpoint, VQVAETrainer.ModelFolder, "diffusion_pytorch_model.safetensors")));
 
         (code, err) = Run(["vqvae", "train", "--out", temp, "--steps", "3", "--resume", .. Tiny]);
         Assert.True(code == 0, err);
+        checkpoint = CheckpointFolders.Latest(Path.Combine(temp, "checkpoints"))!;
         using (var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, VQVAETrainer.StateFile))))
             Assert.Equal(3, state.RootElement.GetProperty("step").GetInt64());
 

@@ -1,6 +1,7 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Training;
 using SharpVision.Tests.Diffusion;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Nn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

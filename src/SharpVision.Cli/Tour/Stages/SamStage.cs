@@ -44,7 +44,7 @@ public sealed class SamStage : TourStage
                 context.Progress(0.85 * trainer.Step / steps, string.Create(CultureInfo.InvariantCulture, $"training step {trainer.Step}/{steps} loss {smoothed:F3}"));
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
-            trainer.SaveCheckpoint(Path.Combine(dir, "checkpoint"));
+            trainer.SaveCheckpoint(Path.Combine(dir, "checkpoints"));
 
             const int promptSeed = 1001;
             var heldOut = new FashionMnistScenes(context.Test, Scenes(promptSeed));

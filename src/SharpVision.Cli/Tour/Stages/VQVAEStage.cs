@@ -30,7 +30,7 @@ public sealed class VQVAEStage : TourStage
             curve.Add(s);
             context.Progress(s.Step / (double)steps, string.Create(CultureInfo.InvariantCulture, $"step {s.Step}/{steps} loss {s.Loss:F4} perplexity {s.Perplexity:F1}"));
         });
-        trainer.Save(Path.Combine(dir, "checkpoint"));
+        trainer.Save(Path.Combine(dir, "checkpoints"));
         var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEOptions.Padding);
         VQVAEReconstructCommand.SaveReconstructions(trainer.Model, test, 16, Path.Combine(dir, "reconstructions.png"));
         var x = curve.Select(s => (double)s.Step).ToArray();

@@ -1,5 +1,6 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
+using SharpVision.Segmentation.Training;
 
 namespace SharpVision.Tests.Segmentation.Training;
 
@@ -25,13 +26,13 @@ public sealed class SamCommandsTests : IDisposable
         var (code, output, err) = Run("sam", "train", "--out", ckpt, "--config", config, "--steps", "2", "--batch", "1");
         Assert.True(code == 0, err);
         Assert.Contains("step 2:", output);
-        Assert.True(File.Exists(Path.Combine(ckpt, "sam_step0000002.pth")));
+        Assert.True(File.Exists(Path.Combine(ckpt, "checkpoints", "checkpoint-00000002", SamTrainer.ModelFile)));
 
         (code, output, err) = Run("sam", "train", "--out", ckpt, "--steps", "3", "--resume", "--decoder-only");
         Assert.True(code == 0, err);
         Assert.Contains("resumed", output);
         Assert.Contains("at step 2", output);
-        Assert.True(File.Exists(Path.Combine(ckpt, "sam_step0000003.pth")));
+        Assert.True(File.Exists(Path.Combine(ckpt, "checkpoints", "checkpoint-00000003", SamTrainer.ModelFile)));
 
         var report = Path.Combine(dir, "table.md");
         var png = Path.Combine(dir, "examples.png");
@@ -47,7 +48,7 @@ public sealed class SamCommandsTests : IDisposable
     {
         var (code, _, err) = Run("sam", "train", "--out", Path.Combine(dir, "none"), "--resume");
         Assert.Equal(2, code);
-        Assert.Contains("train_state.json", err);
+        Assert.Contains("trainer_state.json", err);
     }
 
     public void Dispose() => Directory.Delete(dir, recursive: true);

@@ -61,7 +61,7 @@ public sealed class SamTrainerTests
             trainer.TrainStep();
             trainer.SaveCheckpoint(dir);
             trainer.TrainStep();
-            trainer.SaveCheckpoint(dir);
+            var checkpoint = trainer.SaveCheckpoint(dir);
             var expected = trainer.TrainStep();
 
             using var resumed = SamTrainer.Resume(dir, TinySam.Source);
@@ -70,10 +70,10 @@ public sealed class SamTrainerTests
             Assert.Equal(expected.Loss, actual.Loss, 5);
             foreach (var ((name, p), (_, q)) in model.named_parameters().Zip(resumed.Model.named_parameters()))
                 Assert.True(p.detach().allclose(q.detach(), rtol: 1e-5, atol: 1e-6), $"{name} differs after resume");
-            // Only the latest step's files remain; the model file has the official key names.
-            Assert.Equal(["optimizer_step0000002.pth", "sam_config.json", "sam_step0000002.pth", "train_state.json"],
-                Directory.GetFiles(dir).Select(f => Path.GetFileName(f)!).Order().ToArray());
-            var dict = SharpVision.Nn.Checkpoints.StateDict.LoadPyTorch(Path.Combine(dir, "sam_step0000002.pth"));
+            // The latest step's checkpoint holds these files; the model file has the official key names.
+            Assert.Equal(["checkpoint-complete", "optimizer.pth", "sam.pth", "sam_config.json", "trainer_state.json"],
+                Directory.GetFiles(checkpoint).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray());
+            var dict = SharpVision.Nn.Checkpoints.StateDict.LoadPyTorch(Path.Combine(checkpoint, SamTrainer.ModelFile));
             Assert.Contains("mask_decoder.iou_prediction_head.layers.0.weight", dict.Keys);
             Assert.Contains("image_encoder.patch_embed.proj.weight", dict.Keys);
             resumed.Model.Dispose();
