@@ -92,6 +92,7 @@ public sealed class SamAutomaticMaskGenerator
         if (image.LongLength != (long)height * width * 3)
             throw new ArgumentException($"image must be (height, width, 3) = ({height}, {width}, 3) uint8, {(long)height * width * 3} bytes; got {image.LongLength} bytes", nameof(image));
 
+        using var inference = inference_mode(); // the reference's @torch.no_grad, stronger
         var crops = SamMaskUtils.GenerateCropBoxes((height, width), CropNLayers, CropOverlapRatio);
         var all = new List<Candidate>();
         int batches = 0;
