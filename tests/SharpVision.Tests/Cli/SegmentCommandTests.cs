@@ -189,6 +189,25 @@ public sealed class SegmentCommandTests : IDisposable
             Assert.Equal(60 * 90, m.GetProperty("segmentation").GetProperty("counts").EnumerateArray().Sum(c => c.GetInt32())));
     }
 
+    [Fact]
+    public void Auto_binary_masks_are_pngs_named_in_the_json()
+    {
+        var outPath = Path.Combine(dir, "masks.json");
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--auto", image, "--points-per-side", "2",
+            "--pred-iou-thresh", "0", "--stability-score-thresh", "0", "--output-mode", "binary_mask", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(File.ReadAllText(outPath));
+        var masks = json.RootElement.EnumerateArray().ToList();
+        Assert.NotEmpty(masks);
+        for (int i = 0; i < masks.Count; i++)
+        {
+            Assert.Equal(Path.Combine("masks.masks", $"{i}.png"), masks[i].GetProperty("segmentation").GetString());
+            var (png, mh, mw) = Images.LoadRgb(Path.Combine(dir, "masks.masks", $"{i}.png"));
+            Assert.Equal((60, 90), (mh, mw));
+            Assert.Equal(masks[i].GetProperty("area").GetInt64(), png.Where((_, j) => j % 3 == 0).Count(v => v == 255));
+        }
+    }
+
     [Theory]
     [InlineData("--output-mode", "rle", "--output-mode must be coco_rle, uncompressed_rle or binary_mask")]
     [InlineData("--points-per-side", "0", "--points-per-side must be between 1")]
