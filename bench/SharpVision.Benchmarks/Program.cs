@@ -1,13 +1,17 @@
 using BenchmarkDotNet.Running;
 using SharpVision.Benchmarks.Diffusion;
+using SharpVision.Benchmarks.Segmentation;
 
 // Run one area with e.g. `dotnet run -c Release --project bench/SharpVision.Benchmarks -- --filter '*Norm*' --job short`.
 // Stable Diffusion 1.5 console entries (a fresh process each, not BenchmarkDotNet): `-- --sd-smoke` builds it from the
 // configuration folder with random weights and runs one step end to end; `-- --sd-memory [steps]` prints the peak memory.
+// `-- --sam-amg-smoke` runs the automatic mask generator once on a tiny model and on vit_t (random weights).
 switch (args)
 {
     case ["--sd-smoke"]:
         return StableDiffusionSmoke.Run(steps: 1);
+    case ["--sam-amg-smoke"]:
+        return SamAutomaticMaskBenchmarks.Smoke();
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:

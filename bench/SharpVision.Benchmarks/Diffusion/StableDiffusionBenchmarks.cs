@@ -83,7 +83,7 @@ public class StableDiffusionBenchmarks
         a = Own(randn(MatmulN, MatmulN, dtype: Dtype));
         b = Own(randn(MatmulN, MatmulN, dtype: Dtype));
         lock (Recorded) Recorded[(nameof(Matmul), Dtype)] = new(2.0 * MatmulN * MatmulN * MatmulN, 0);
-        if (Dtype != ScalarType.Float32) Console.WriteLine("// " + CpuFeatures.Bf16Line());
+        if (Dtype != ScalarType.Float32) Console.WriteLine("// " + SharpVision.Nn.Hardware.CpuFeatures.Current.Describe());
     }
 
     /// <summary>One denoising step's UNet call under classifier-free guidance (both halves in one batch of 2).</summary>

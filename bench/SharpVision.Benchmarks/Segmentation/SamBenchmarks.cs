@@ -35,21 +35,28 @@ public class SamEncoderBenchmarks
     [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
     public SamVariant Variant { get; set; }
 
+    /// <summary>Queries per chunk in the four global blocks (0: all 4096 at once, as the reference; see
+    /// <see cref="ImageEncoderViT.ChunkGlobalAttention"/>).</summary>
+    [Params(0, 1024)]
+    public int GlobalQueryChunk { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         torch.manual_seed(0);
+        if (SamVariants.Dtype(Variant) != ScalarType.Float32) Console.WriteLine("// " + SharpVision.Nn.Hardware.CpuFeatures.Current.Describe());
         sam = Sam.Build(SamConfig.VitB);
         input = randn(1, 3, 1024, 1024);
         Tensor? reference = null;
-        if (Variant != SamVariant.Fp32)
+        if (Variant != SamVariant.Fp32 || GlobalQueryChunk != 0)
             using (no_grad()) reference = sam.image_encoder.forward(input);
         sam.UseScaledDotProductAttention(SamVariants.Sdpa(Variant));
+        ((ImageEncoderViT)sam.image_encoder).ChunkGlobalAttention(GlobalQueryChunk);
         sam.to(SamVariants.Dtype(Variant));
         input = input.to(SamVariants.Dtype(Variant));
         if (reference is not null)
         {
-            using (no_grad()) SamVariants.ReportError("encoder", Variant, sam.image_encoder.forward(input), reference);
+            using (no_grad()) SamVariants.ReportError($"encoder chunk {GlobalQueryChunk}", Variant, sam.image_encoder.forward(input), reference);
             reference.Dispose();
         }
     }
@@ -58,7 +65,7 @@ public class SamEncoderBenchmarks
     public long Encode()
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        using var inference = inference_mode(); // as SamPredictor.SetImage
         return sam.image_encoder.forward(input).shape[1];
     }
 

@@ -2,42 +2,60 @@ using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Nn;
+using SharpVision.Nn.Hardware;
 using SharpVision.Segmentation.Sam;
 using TorchSharp;
 
 namespace SharpVision.Cli.Commands;
 
-/// <summary><c>sharpvision segment</c>: Segment Anything on one image with point and box prompts.</summary>
+/// <summary><c>sharpvision segment</c>: Segment Anything on one image with point and box prompts, or every mask of it (<c>--auto</c>).</summary>
 public sealed class SegmentCommand : ICommand, IHasFlags
 {
     public string Name => "segment";
-    public string Summary => "Segment Anything: mask an image from point/box prompts with an official-format checkpoint";
-    public string Usage => """
+    public string Summary => "Segment Anything: mask an image from point/box prompts, or all of it (--auto), with an official-format checkpoint";
+    public string Usage => $"""
         sharpvision segment --checkpoint FILE [--model-type vit_b|vit_l|vit_h|vit_t | --config sam_config.json]
                             --image in.png [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1] [--multimask]
                             --out mask.png
         sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --embed in.png --out emb.safetensors
         sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --embedding emb.safetensors
                             [--image in.png] [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1] [--multimask] --out mask.png
+        sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --auto in.png --out masks.json
+                            [--points-per-side 32] [--points-per-batch 64] [--pred-iou-thresh 0.88]
+                            [--stability-score-thresh 0.95] [--crop-n-layers 0] [--output-mode coco_rle]
 
           --checkpoint FILE  a torch.save'd SAM state_dict (e.g. sam_vit_b_01ec64.pth, MobileSAM's mobile_sam.pt)
+          --random-weights   instead of --checkpoint: freshly initialised weights (--seed S, 0), for timing runs
           --model-type T     vit_b (default), vit_l, vit_h or vit_t (MobileSAM)
           --config FILE      build sizes for a custom model (the fields of the fixtures' sam_config.json)
+          --dtype D          fp32 (default) or bf16; prints the CPU's bf16 path and warns when it has none
           --point X,Y[,L]    a prompt point in pixels; L = 1 foreground (default) or 0 background; repeatable
           --box X0,Y0,X1,Y1  a box prompt in pixels
           --multimask        predict three masks and keep the one with the best predicted IoU
           --embed IMAGE      run the image encoder once and save the embedding (safetensors) to --out
           --embedding FILE   answer the prompts from a saved embedding instead of encoding --image
 
+        {SegmentAuto.Usage}
+
         Writes the best mask to --out and, when the image is given, the image with the mask, points and box drawn
-        over it beside it (NAME.overlay.png), and prints each mask's predicted IoU.
+        over it beside it (NAME.overlay.png), and prints each mask's predicted IoU. With --auto, writes the masks'
+        JSON to --out and every mask in its own colour over the image beside it (NAME.overlay.png).
         """;
 
-    public IEnumerable<string> Flags => ["multimask"];
+    public IEnumerable<string> Flags => ["multimask", "random-weights"];
 
     public int Run(Arguments args)
     {
-        var checkpoint = args.Required("checkpoint");
+        var checkpoint = args.Option("checkpoint");
+        bool randomWeights = args.Flag("random-weights");
+        if ((checkpoint is null) == !randomWeights) throw new UsageException("give --checkpoint FILE or --random-weights (one of them)");
+        int seed = args.Int("seed", 0);
+        var dtype = (args.Option("dtype") ?? "fp32") switch
+        {
+            "fp32" => torch.ScalarType.Float32,
+            "bf16" => torch.ScalarType.BFloat16,
+            var d => throw new UsageException($"--dtype must be fp32 or bf16; got '{d}'"),
+        };
         var configPath = args.Option("config");
         var modelType = args.Option("model-type");
         if (configPath is not null && modelType is not null) throw new UsageException("give --model-type or --config, not both");
@@ -50,19 +68,29 @@ public sealed class SegmentCommand : ICommand, IHasFlags
         var boxText = args.Option("box");
         (double, double, double, double)? box = boxText is null ? null : ParseBox(boxText);
         bool multimask = args.Flag("multimask");
+        var autoImage = args.Option("auto");
+        var autoOptions = autoImage is null ? null : SegmentAuto.Parse(args);
         args.RejectUnknown();
+        if (autoImage is not null && (imagePath ?? embedImage ?? embeddingPath) is not null || autoImage is not null && (points.Count > 0 || box is not null || multimask))
+            throw new UsageException("--auto takes the image itself and no prompts; leave out --image, --embed, --embedding, --point, --box and --multimask");
         if (embedImage is not null && (imagePath is not null || points.Count > 0 || box is not null || multimask))
             throw new UsageException("--embed only encodes an image; give --image and prompts to a later run with --embedding");
-        if (embedImage is null && points.Count == 0 && box is null) throw new UsageException("give at least one --point or a --box");
-        if (embedImage is null && embeddingPath is null && imagePath is null) throw new UsageException("--image is required (or --embedding)");
+        if (autoImage is null && embedImage is null && points.Count == 0 && box is null) throw new UsageException("give at least one --point or a --box");
+        if (autoImage is null && embedImage is null && embeddingPath is null && imagePath is null) throw new UsageException("--image is required (or --embedding)");
 
         var config = configPath is not null ? SamConfig.Load(configPath) : SamConfig.ForModelType(modelType ?? "vit_b");
         // Check a saved embedding against the model before loading the checkpoint: a mismatch is the user's to fix.
         if (embeddingPath is not null) SamImageEmbedding.Read(embeddingPath).CheckMatches(config, embeddingPath);
-        var image = embedImage ?? imagePath;
+        var image = autoImage ?? embedImage ?? imagePath;
         var (rgb, height, width) = image is null ? (null, 0, 0) : Images.LoadRgb(image);
+        if (dtype == torch.ScalarType.BFloat16)
+        {
+            args.Out.WriteLine(CpuFeatures.Current.Describe());
+            if (CpuFeatures.Current.Bf16Warning() is { } warning) args.Error.WriteLine(warning);
+        }
         using var noGrad = torch.no_grad();
-        using var model = Sam.FromCheckpoint(checkpoint, config);
+        using var model = LoadModel(checkpoint, seed, config, dtype);
+        if (autoImage is not null) return SegmentAuto.Run(model, rgb!, height, width, autoOptions!, autoImage, outPath, args.Out);
         using var predictor = new SamPredictor(model);
         if (embeddingPath is not null)
         {
@@ -100,6 +128,15 @@ public sealed class SegmentCommand : ICommand, IHasFlags
             box is { } b ? ((float)b.Item1, (float)b.Item2, (float)b.Item3, (float)b.Item4) : null);
         args.Out.WriteLine($"wrote {outPath} and {overlay}");
         return 0;
+    }
+
+    /// <summary>The checkpoint's model, or fresh weights from <paramref name="seed"/> when there is none, in <paramref name="dtype"/>.</summary>
+    static Sam LoadModel(string? checkpoint, int seed, SamConfig config, torch.ScalarType dtype)
+    {
+        if (checkpoint is null) torch.manual_seed(seed);
+        var model = checkpoint is null ? Sam.Build(config) : Sam.FromCheckpoint(checkpoint, config);
+        if (dtype != torch.ScalarType.Float32) model.to(dtype);
+        return model;
     }
 
     static (double X, double Y, int Label) ParsePoint(string text)

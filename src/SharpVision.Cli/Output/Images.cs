@@ -153,6 +153,29 @@ public static class Images
         Save(bitmap, path);
     }
 
+    /// <summary>
+    /// Writes the image with each mask alpha-blended over it in its own colour (hues a golden angle apart), in the
+    /// order given, as segment-anything's notebooks draw automatic masks (largest first, alpha 0.35).
+    /// </summary>
+    /// <param name="masks">Row-major (H, W) masks, enumerated once (so they can be decoded one at a time).</param>
+    public static void SaveMasksOverlay(byte[] rgb, int height, int width, IEnumerable<bool[]> masks, string path, double alpha = 0.35)
+    {
+        var blended = rgb.Select(v => (double)v).ToArray();
+        int index = 0;
+        foreach (var mask in masks)
+        {
+            var colour = SKColor.FromHsv(index++ * 137.508f % 360f, 85, 95);
+            for (int i = 0; i < mask.Length; i++)
+            {
+                if (!mask[i]) continue;
+                blended[3 * i] += alpha * (colour.Red - blended[3 * i]);
+                blended[3 * i + 1] += alpha * (colour.Green - blended[3 * i + 1]);
+                blended[3 * i + 2] += alpha * (colour.Blue - blended[3 * i + 2]);
+            }
+        }
+        SaveRgb(blended.Select(v => (byte)Math.Clamp(Math.Round(v), 0, 255)).ToArray(), height, width, path);
+    }
+
     static void Save(SKBitmap bitmap, string path, IReadOnlyDictionary<string, string>? text = null)
     {
         using var image = SKImage.FromBitmap(bitmap);

@@ -73,6 +73,16 @@ public sealed class ImageEncoderViT : SamImageEncoder
         foreach (var block in blocks) block.attn.UseScaledDotProductAttention = enabled;
     }
 
+    /// <summary>
+    /// Attends the global blocks' queries <paramref name="queries"/> at a time (0: all at once, as the reference), bounding
+    /// their logits to (heads, queries, tokens) instead of (heads, tokens, tokens); see
+    /// <see cref="RelativePositionAttention.QueryChunkSize"/>. Windowed blocks are small and stay whole.
+    /// </summary>
+    public void ChunkGlobalAttention(int queries)
+    {
+        foreach (var block in blocks.Where(b => b.WindowSize == 0)) block.attn.QueryChunkSize = queries;
+    }
+
     /// <param name="x">(B, inChans, ImgSize, ImgSize) normalised, padded image.</param>
     /// <returns>(B, outChans, ImgSize / patch, ImgSize / patch) image embedding.</returns>
     public override Tensor forward(Tensor x)

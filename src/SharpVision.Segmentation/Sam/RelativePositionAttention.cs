@@ -27,6 +27,18 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
     /// </summary>
     public bool UseScaledDotProductAttention { get; set; }
 
+    /// <summary>
+    /// Queries attended at a time; 0 attends all at once as the reference. A chunk of c queries holds one
+    /// (B·heads, c, H·W) logit (or mask) tensor instead of (B·heads, H·W, H·W): at vit_b's global blocks, 12 × 4096²
+    /// floats (805 MB in fp32) become 12 × c × 4096. Rows are independent, so results differ by rounding only.
+    /// </summary>
+    public int QueryChunkSize
+    {
+        get => queryChunkSize;
+        set { ArgumentOutOfRangeException.ThrowIfNegative(value); queryChunkSize = value; }
+    }
+    int queryChunkSize;
+
     /// <param name="dim">C, the token width.</param>
     /// <param name="numHeads">Heads; must divide <paramref name="dim"/>.</param>
     /// <param name="qkvBias">Whether the qkv projection has a bias.</param>
@@ -63,28 +75,41 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
         var parts = qkvOut.reshape(3, b * numHeads, h * w, -1).unbind(0);
         Tensor q = parts[0], k = parts[1], v = parts[2];
 
-        Tensor output;
-        if (UseScaledDotProductAttention)
+        // The decomposed relative position terms, per query: (B*heads, H*W, H) and (B*heads, H*W, W).
+        var (relH, relW) = rel_pos_h is null ? (null, null) : DecomposedRelPos(q, (h, w), (h, w));
+        long n = h * w, chunk = QueryChunkSize > 0 ? Math.Min(QueryChunkSize, n) : n;
+        var outputs = new List<Tensor>();
+        for (long start = 0; start < n; start += chunk)
         {
-            Tensor? bias = rel_pos_h is null ? null : DecomposedRelPos(zeros(1, dtype: q.dtype), q, (h, w), (h, w));
-            output = nn.functional.scaled_dot_product_attention(q, k, v, bias);
+            long end = Math.Min(start + chunk, n);
+            var qc = chunk == n ? q : q.slice(1, start, end, 1); // (B*heads, c, head_dim)
+            // (B*heads, c, H) and (B*heads, c, W), to broadcast over the (H, W) key grid
+            Tensor? rh = relH?.slice(1, start, end, 1).unsqueeze(-1), rw = relW?.slice(1, start, end, 1).unsqueeze(-2);
+            if (UseScaledDotProductAttention)
+            {
+                // The terms as one additive float mask (B*heads, c, H*W) in the query's dtype.
+                var mask = rh is null ? null : (rh + rw!).view(b * numHeads, end - start, n);
+                outputs.Add(nn.functional.scaled_dot_product_attention(qc, k, v, mask));
+                continue;
+            }
+            var attn = (qc * scale).matmul(k.transpose(-2, -1)); // (B*heads, c, H*W)
+            // In place on the (B*heads, c, kh, kw) logits: the reference's (attn + rel_h) + rel_w elementwise, without
+            // two more attention-sized temporaries.
+            if (rh is not null) attn.view(b * numHeads, end - start, h, w).add_(rh).add_(rw!);
+            outputs.Add(attn.softmax(-1).matmul(v));
         }
-        else
-        {
-            var attn = (q * scale).matmul(k.transpose(-2, -1)); // (B*heads, H*W, H*W)
-            if (rel_pos_h is not null) attn = DecomposedRelPos(attn, q, (h, w), (h, w));
-            output = attn.softmax(-1).matmul(v);
-        }
+        var output = outputs.Count == 1 ? outputs[0] : cat(outputs, 1); // (B*heads, H*W, head_dim)
         // (B*heads, H*W, hd) -> (B, heads, H, W, hd) -> (B, H, W, heads, hd) -> (B, H, W, C)
         var merged = output.view(b, numHeads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1);
         return proj.forward(merged).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Adds the decomposed relative position terms to <paramref name="attn"/> (B, qh*qw, kh*kw) in place, or,
-    /// when <paramref name="attn"/> is a zero scalar, returns the terms alone as an additive mask.
+    /// The decomposed relative position terms of every query (image_encoder.py <c>add_decomposed_rel_pos</c> without
+    /// the addition): <c>q · Rh[i − k]</c> as (B, qh·qw, kh) and <c>q · Rw[j − l]</c> as (B, qh·qw, kw). The logit of
+    /// query (i, j) and key (k, l) gets relH[.., k] + relW[.., l], the reference's (attn + rel_h) + rel_w.
     /// </summary>
-    Tensor DecomposedRelPos(Tensor attn, Tensor q, (long H, long W) qSize, (long H, long W) kSize)
+    (Tensor RelH, Tensor RelW) DecomposedRelPos(Tensor q, (long H, long W) qSize, (long H, long W) kSize)
     {
         var rh = RelPos(qSize.H, kSize.H, rel_pos_h!); // (qh, kh, hd)
         var rw = RelPos(qSize.W, kSize.W, rel_pos_w!); // (qw, kw, hd)
@@ -94,16 +119,7 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
         var relH = rq.matmul(rh.permute(0, 2, 1));
         // (B, qw, qh, hd) @ (qw, hd, kw) -> (B, qw, qh, kw) -> (B, qh, qw, kw)
         var relW = rq.permute(0, 2, 1, 3).matmul(rw.permute(0, 2, 1)).permute(0, 2, 1, 3);
-        if (attn.numel() == 1)
-        {
-            // (B, qh, qw, kh, kw) bias alone, for scaled_dot_product_attention's mask
-            var bias = relH.unsqueeze(-1) + relW.unsqueeze(-2);
-            return bias.view(b, qSize.H * qSize.W, kSize.H * kSize.W);
-        }
-        // In place on the (B, qh, qw, kh, kw) logits: the reference's (attn + rel_h) + rel_w elementwise, without
-        // two more attention-sized temporaries (the global blocks' logits are 12 × 4096² floats at vit_b).
-        attn.view(b, qSize.H, qSize.W, kSize.H, kSize.W).add_(relH.unsqueeze(-1)).add_(relW.unsqueeze(-2));
-        return attn;
+        return (relH.reshape(b, qSize.H * qSize.W, kSize.H), relW.reshape(b, qSize.H * qSize.W, kSize.W));
     }
 
     /// <summary>

@@ -90,6 +90,21 @@ public static class SamMaskUtils
         return boxes.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The inclusive bounding box (x0, y0, x1, y1) of one row-major (H, W) mask; zeros when it is empty.</summary>
+    public static int[] MaskToBox(bool[] mask, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        int x0 = width, y0 = height, x1 = -1, y1 = -1;
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                if (!mask[y * width + x]) continue;
+                x0 = Math.Min(x0, x); x1 = Math.Max(x1, x);
+                y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
+            }
+        return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1, y1];
+    }
+
     /// <summary>First and last index where <paramref name="present"/> (N, L) is true; (L, 0) when none is.</summary>
     static (Tensor First, Tensor Last) Extent(Tensor present, long length)
     {
@@ -156,5 +171,67 @@ public static class SamMaskUtils
         var nearCrop = (b - crop).abs().le(atol);
         var nearImage = (b - orig).abs().le(atol);
         return nearCrop.logical_and(nearImage.logical_not()).any(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Removes the 8-connected regions smaller than <paramref name="areaThresh"/> pixels: holes (filled) when
+    /// <paramref name="holes"/>, else islands (cleared; the largest stays if all are small). Follows amg.py
+    /// <c>remove_small_regions</c>, whose <c>cv2.connectedComponentsWithStats(mask, 8)</c> is replaced by a flood fill.
+    /// </summary>
+    /// <param name="mask">Row-major (H, W) mask.</param>
+    /// <returns>The new mask and whether it changed (the input is returned when it did not).</returns>
+    public static (bool[] Mask, bool Changed) RemoveSmallRegions(bool[] mask, int height, int width, double areaThresh, bool holes)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        if (mask.LongLength != (long)height * width)
+            throw new ArgumentException($"mask must hold height × width = {(long)height * width} values; got {mask.LongLength}", nameof(mask));
+        // The regions are of the mask (islands) or of its complement (holes); label 0 is the rest.
+        var (labels, sizes) = LabelRegions(mask, height, width, foreground: !holes);
+        var small = new HashSet<int>(Enumerable.Range(1, sizes.Count).Where(l => sizes[l - 1] < areaThresh));
+        if (small.Count == 0) return (mask, false);
+        Func<int, bool> fill;
+        if (holes) fill = l => l == 0 || small.Contains(l);
+        else if (small.Count < sizes.Count) fill = l => l != 0 && !small.Contains(l);
+        else
+        {
+            int largest = sizes.IndexOf(sizes.Max()) + 1; // np.argmax: the first of equal sizes
+            fill = l => l == largest;
+        }
+        var result = new bool[mask.Length];
+        for (int i = 0; i < mask.Length; i++) result[i] = fill(labels[i]);
+        return (result, true);
+    }
+
+    /// <summary>8-connected regions of the pixels equal to <paramref name="foreground"/>, labelled 1, 2, … in raster
+    /// order of their first pixel (0 elsewhere), with each region's size.</summary>
+    static (int[] Labels, List<int> Sizes) LabelRegions(bool[] mask, int height, int width, bool foreground)
+    {
+        var labels = new int[mask.Length];
+        var sizes = new List<int>();
+        var stack = new Stack<int>();
+        for (int start = 0; start < mask.Length; start++)
+        {
+            if (mask[start] != foreground || labels[start] != 0) continue;
+            int label = sizes.Count + 1, size = 0;
+            labels[start] = label;
+            stack.Push(start);
+            while (stack.Count > 0)
+            {
+                int i = stack.Pop(), y = i / width, x = i % width;
+                size++;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++)
+                    {
+                        int ny = y + dy, nx = x + dx;
+                        if ((uint)ny >= (uint)height || (uint)nx >= (uint)width) continue;
+                        int j = ny * width + nx;
+                        if (mask[j] != foreground || labels[j] != 0) continue;
+                        labels[j] = label;
+                        stack.Push(j);
+                    }
+            }
+            sizes.Add(size);
+        }
+        return (labels, sizes);
     }
 }

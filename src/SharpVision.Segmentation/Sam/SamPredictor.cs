@@ -8,7 +8,7 @@ namespace SharpVision.Segmentation.Sam;
 /// Prompts SAM on one image: <see cref="SetImage(byte[], int, int, string)"/> runs the image encoder once,
 /// then <see cref="Predict"/> (or the batched <see cref="PredictTorch"/>) decodes masks for any number of
 /// prompts from the cached embedding. Follows segment-anything predictor.py <c>SamPredictor</c> (dca509f).
-/// Works in the model's dtype and device; not thread-safe.
+/// Works in the model's dtype and device, in inference mode (its outputs are inference tensors); not thread-safe.
 /// </summary>
 public sealed class SamPredictor : IDisposable
 {
@@ -87,7 +87,9 @@ public sealed class SamPredictor : IDisposable
             throw new ArgumentException($"originalImageSize must be positive; got ({originalImageSize.H}, {originalImageSize.W})", nameof(originalImageSize));
         ResetImage();
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        // Inference mode, stronger than the reference's no_grad: no version counters or autograd metadata on the
+        // encoder's intermediates. The embedding is then an inference tensor: read it, do not train through it.
+        using var inference = inference_mode();
         var input = Model.Preprocess(transformedImage.to(Model.Device));
         // The predictor owns the embedding until ResetImage, whatever scope the caller runs in.
         features = Model.image_encoder.forward(input).DetachFromDisposeScope();
@@ -197,7 +199,7 @@ public sealed class SamPredictor : IDisposable
         if (features is null) throw NotSet();
         if (boxes is not null && boxes.dim() == 2 && boxes.shape[1] == 4) CheckBoxOrder(boxes);
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        using var inference = inference_mode();
         var device = Model.Device;
         var (sparse, dense) = Model.prompt_encoder.forward(pointCoords?.to(device), pointLabels?.to(device), boxes?.to(device), maskInput?.to(device));
         var (lowRes, iou) = Model.mask_decoder.forward(features, densePe!, sparse, dense, multimaskOutput);

@@ -1,7 +1,9 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
 using SharpVision.Cli.Output;
+using SharpVision.Segmentation.Sam;
 using SharpVision.Tests.Parity;
+using System.Text.Json;
 
 namespace SharpVision.Tests.Cli;
 
@@ -141,6 +143,84 @@ public sealed class SegmentCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("20x10", stderr);
         Assert.Contains("90x60", stderr);
+    }
+
+    [Fact]
+    public void Auto_writes_coco_rle_records_and_a_colour_overlay()
+    {
+        var outPath = Path.Combine(dir, "masks.json");
+        var (code, stdout, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--auto", image,
+            "--points-per-side", "4", "--points-per-batch", "5", "--pred-iou-thresh", "0", "--stability-score-thresh", "0", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("from 4x4 points in 4 decoder batches", stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(outPath));
+        var masks = json.RootElement.EnumerateArray().ToList();
+        Assert.NotEmpty(masks);
+        foreach (var m in masks)
+        {
+            var seg = m.GetProperty("segmentation");
+            Assert.Equal([60, 90], seg.GetProperty("size").EnumerateArray().Select(v => v.GetInt32()));
+            var rle = SamRle.FromCocoString(seg.GetProperty("counts").GetString()!, 60, 90);
+            Assert.Equal(rle.Area, m.GetProperty("area").GetInt64());
+            var box = m.GetProperty("bbox").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+            var expected = SamMaskUtils.MaskToBox(rle.ToMask(), 60, 90);
+            Assert.Equal([expected[0], expected[1], expected[2] - expected[0], expected[3] - expected[1]], box);
+            Assert.Equal([0, 0, 90, 60], m.GetProperty("crop_box").EnumerateArray().Select(v => v.GetInt32()));
+            Assert.Equal(2, m.GetProperty("point_coords")[0].GetArrayLength());
+            Assert.InRange(m.GetProperty("stability_score").GetDouble(), 0, 1);
+            Assert.True(m.TryGetProperty("predicted_iou", out _));
+        }
+        var (overlay, oh, ow) = Images.LoadRgb(Path.Combine(dir, "masks.overlay.png"));
+        Assert.Equal((60, 90), (oh, ow));
+        Assert.NotEqual(Images.LoadRgb(image).Rgb, overlay);
+    }
+
+    [Fact]
+    public void Auto_with_random_weights_in_bf16_names_the_cpus_bf16_path()
+    {
+        var outPath = Path.Combine(dir, "masks.json");
+        var (code, stdout, stderr) = Run("segment", "--random-weights", "--config", config, "--dtype", "bf16", "--auto", image,
+            "--points-per-side", "2", "--pred-iou-thresh", "0", "--stability-score-thresh", "0", "--output-mode", "uncompressed_rle", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("bf16 path:", stdout);
+        Assert.Equal(SharpVision.Nn.Hardware.CpuFeatures.Current.Bf16Warning() is not null, stderr.Contains("slower than fp32"));
+        using var json = JsonDocument.Parse(File.ReadAllText(outPath));
+        Assert.All(json.RootElement.EnumerateArray(), m =>
+            Assert.Equal(60 * 90, m.GetProperty("segmentation").GetProperty("counts").EnumerateArray().Sum(c => c.GetInt32())));
+    }
+
+    [Fact]
+    public void Auto_binary_masks_are_pngs_named_in_the_json()
+    {
+        var outPath = Path.Combine(dir, "masks.json");
+        var (code, _, stderr) = Run("segment", "--checkpoint", checkpoint, "--config", config, "--auto", image, "--points-per-side", "2",
+            "--pred-iou-thresh", "0", "--stability-score-thresh", "0", "--output-mode", "binary_mask", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(File.ReadAllText(outPath));
+        var masks = json.RootElement.EnumerateArray().ToList();
+        Assert.NotEmpty(masks);
+        for (int i = 0; i < masks.Count; i++)
+        {
+            Assert.Equal(Path.Combine("masks.masks", $"{i}.png"), masks[i].GetProperty("segmentation").GetString());
+            var (png, mh, mw) = Images.LoadRgb(Path.Combine(dir, "masks.masks", $"{i}.png"));
+            Assert.Equal((60, 90), (mh, mw));
+            Assert.Equal(masks[i].GetProperty("area").GetInt64(), png.Where((_, j) => j % 3 == 0).Count(v => v == 255));
+        }
+    }
+
+    [Theory]
+    [InlineData("--output-mode", "rle", "--output-mode must be coco_rle, uncompressed_rle or binary_mask")]
+    [InlineData("--points-per-side", "0", "--points-per-side must be between 1")]
+    [InlineData("--point", "40,30", "--auto takes the image itself and no prompts")]
+    [InlineData("--random-weights", null, "--checkpoint FILE or --random-weights")]
+    [InlineData("--dtype", "fp16", "--dtype must be fp32 or bf16")]
+    public void Bad_auto_arguments_exit_with_code_2_and_one_line(string option, string? value, string expected)
+    {
+        string[] extra = value is null ? [option] : [option, value];
+        var (code, _, stderr) = Run(["segment", "--checkpoint", checkpoint, "--config", config, "--auto", image, .. extra, "--out", Path.Combine(dir, "m.json")]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
     }
 
     public void Dispose() => Directory.Delete(dir, recursive: true);

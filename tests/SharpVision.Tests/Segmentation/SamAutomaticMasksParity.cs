@@ -45,7 +45,7 @@ public sealed class SamAutomaticMasksParity : IParityHandler
                 var expected = expectedMasks[i];
                 // Several small masks can fit equally well: among the best fits, take the one from the same grid point
                 // with the closest predicted IoU.
-                var fits = ours.Select(r => (Record: r, Mismatch: r.Segmentation.ne(expected).sum().item<long>())).ToList();
+                var fits = ours.Select(r => (Record: r, Mismatch: r.Segmentation!.ne(expected).sum().item<long>())).ToList();
                 long mismatch = fits.Min(f => f.Mismatch);
                 var best = fits.Where(f => f.Mismatch == mismatch).Select(f => f.Record)
                     .OrderBy(r => r.PointCoords == (points[2 * i], points[2 * i + 1]) ? 0 : 1)

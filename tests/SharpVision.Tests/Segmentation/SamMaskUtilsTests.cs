@@ -67,4 +67,39 @@ public sealed class SamMaskUtilsTests
         near = SamMaskUtils.IsBoxNearCropEdge(tensor(new long[] { 30, 30, 90, 60 }, [1, 4]), [0, 0, 100, 100], [0, 0, 200, 200]).data<bool>().ToArray();
         Assert.Equal([true], near);
     }
+
+    static bool[] Parse(params string[] rows) => rows.SelectMany(r => r.Select(ch => ch == '#')).ToArray();
+
+    [Fact]
+    public void Small_holes_are_filled_and_small_islands_dropped_with_8_connectivity()
+    {
+        var mask = Parse(
+            "####..",
+            "#.##..",
+            "####..",
+            "......",
+            ".....#",
+            "....#.");
+        var (filled, holesChanged) = SamMaskUtils.RemoveSmallRegions(mask, 6, 6, 2, holes: true);
+        Assert.True(holesChanged);
+        Assert.Equal(Parse("####..", "####..", "####..", "......", ".....#", "....#."), filled);
+        // The diagonal pair is one 8-connected island of 2 pixels: below 3 it goes, below 2 it stays.
+        var (cleaned, islandsChanged) = SamMaskUtils.RemoveSmallRegions(filled, 6, 6, 3, holes: false);
+        Assert.True(islandsChanged);
+        Assert.Equal(Parse("####..", "####..", "####..", "......", "......", "......"), cleaned);
+        var (same, changed) = SamMaskUtils.RemoveSmallRegions(filled, 6, 6, 2, holes: false);
+        Assert.False(changed);
+        Assert.Same(filled, same);
+    }
+
+    [Fact]
+    public void When_every_island_is_small_the_largest_stays()
+    {
+        var mask = Parse("#..##", ".....", "..#..");
+        var (kept, changed) = SamMaskUtils.RemoveSmallRegions(mask, 3, 5, 10, holes: false);
+        Assert.True(changed);
+        Assert.Equal(Parse("...##", ".....", "....."), kept);
+        Assert.Equal([3, 0, 4, 0], SamMaskUtils.MaskToBox(kept, 3, 5));
+        Assert.Equal([0, 0, 0, 0], SamMaskUtils.MaskToBox(new bool[15], 3, 5));
+    }
 }

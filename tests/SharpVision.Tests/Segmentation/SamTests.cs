@@ -83,6 +83,26 @@ public sealed class SamTests
         Assert.True(iou2.allclose(iou, 1e-9, 1e-9));
     }
 
+    [Theory]
+    [InlineData(false, 5)]
+    [InlineData(true, 5)]
+    [InlineData(false, 1)]
+    [InlineData(true, 81)]
+    public void Chunked_global_attention_agrees_with_attending_all_queries_at_once(bool sdpa, int chunk)
+    {
+        using var sam = Sam.FromCheckpoint(Path.Combine(TinyDir, "sam.pth"), TinyConfig);
+        sam.to(ScalarType.Float64);
+        sam.UseScaledDotProductAttention(sdpa);
+        using var noGrad = no_grad();
+        var input = sam.Preprocess(rand([1, 3, 72, 72], dtype: ScalarType.Float64, generator: new Generator(4)) * 255);
+        var whole = sam.image_encoder.forward(input);
+        var encoder = (ImageEncoderViT)sam.image_encoder;
+        encoder.ChunkGlobalAttention(chunk); // 9 x 9 = 81 tokens: 5 leaves a ragged last chunk
+        Assert.All(encoder.blocks.OfType<ViTBlock>(), b => Assert.Equal(b.WindowSize == 0 ? chunk : 0, b.attn.QueryChunkSize));
+        Assert.True(sam.image_encoder.forward(input).allclose(whole, 1e-10, 1e-10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => encoder.ChunkGlobalAttention(-1));
+    }
+
     [Fact]
     public void Preprocess_normalises_and_pads_and_rejects_oversized_input()
     {
