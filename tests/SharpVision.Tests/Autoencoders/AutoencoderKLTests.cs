@@ -1,20 +1,14 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Tests.Parity;
+using SharpVision.Tests.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Autoencoders;
 
-public sealed class AutoencoderKLTests : IDisposable
+public sealed class AutoencoderKLTests() : TempFolderTest("sv-akl-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-akl-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string Fixture => FixtureRoot.Combine("vae", "autoencoder_kl_small");
 
     static AutoencoderKLConfig Small(Func<AutoencoderKLConfig, AutoencoderKLConfig>? edit = null)
@@ -57,9 +51,9 @@ public sealed class AutoencoderKLTests : IDisposable
         using var model = new AutoencoderKL(Small(c => c with { UseQuantConv = false, UsePostQuantConv = false }));
         Assert.DoesNotContain(model.state_dict().Keys, k => k.Contains("quant_conv"));
         model.eval();
-        model.SavePretrained(temp);
-        Assert.Contains("\"_class_name\": \"AutoencoderKL\"", File.ReadAllText(Path.Combine(temp, AutoencoderKL.ConfigFileName)));
-        using var loaded = AutoencoderKL.FromPretrained(temp);
+        model.SavePretrained(Temp);
+        Assert.Contains("\"_class_name\": \"AutoencoderKL\"", File.ReadAllText(Path.Combine(Temp, AutoencoderKL.ConfigFileName)));
+        using var loaded = AutoencoderKL.FromPretrained(Temp);
         using var noGrad = torch.no_grad();
         var x = randn(2, 1, 8, 8);
         Assert.True(model.forward(x).eq(loaded.forward(x)).all().item<bool>());

@@ -1,21 +1,15 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Tests.Parity;
+using SharpVision.Tests.Testing;
 using TorchSharp;
 using static SharpVision.Tests.ControlNet.ControlNetTestModels;
 using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 
-public sealed class UNet2DConditionModelTests : IDisposable
+public sealed class UNet2DConditionModelTests() : TempFolderTest("sv-unet2dc-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-unet2dc-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string FixtureUNet => FixtureRoot.Combine("controlnet", "controlnet_trained", "unet");
 
     [Fact]
@@ -41,8 +35,8 @@ public sealed class UNet2DConditionModelTests : IDisposable
         using var model = new UNet2DConditionModel(TinyConditionUNet(c => c with { UseLinearProjection = true, TransformerLayersPerBlock = [2, 1] }));
         Perturb(model);
         model.eval();
-        model.SavePretrained(temp);
-        using var loaded = UNet2DConditionModel.FromPretrained(temp);
+        model.SavePretrained(Temp);
+        using var loaded = UNet2DConditionModel.FromPretrained(Temp);
         Assert.True(loaded.Config.UseLinearProjection);
         Assert.IsType<TorchSharp.Modules.Linear>(((TorchSharp.Modules.ModuleList<nn.Module>)loaded.down_blocks)[0]
             .named_modules().First(m => m.name == "attentions.0.proj_in").module);
