@@ -29,7 +29,7 @@ static class SamVariants
 [MemoryDiagnoser(false)]
 public class SamEncoderBenchmarks
 {
-    Sam sam = null!;
+    SamModel sam = null!;
     Tensor input = null!;
 
     [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
@@ -39,7 +39,7 @@ public class SamEncoderBenchmarks
     public void Setup()
     {
         torch.manual_seed(0);
-        sam = Sam.Build(SamConfig.VitB);
+        sam = SamModel.Build(SamConfig.VitB);
         input = randn(1, 3, 1024, 1024);
         Tensor? reference = null;
         if (Variant != SamVariant.Fp32)

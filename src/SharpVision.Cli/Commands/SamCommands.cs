@@ -89,7 +89,7 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
         else
         {
             var config = configPath is not null ? SamConfig.Load(configPath) : SamDefaults.Config;
-            var model = Sam.Build(config);
+            var model = SamModel.Build(config);
             SeededInit.Apply(model, seed, redrawOthers: true);
             if (init is not null) model.LoadCheckpoint(init);
             var scenes = new FashionMnistScenes(train, new SceneOptions { CanvasSize = config.ImageSize, Seed = seed,
@@ -166,7 +166,7 @@ public sealed class SamEvaluateCommand : ICommand
             config = configPath is not null ? SamConfig.Load(configPath) : SamDefaults.Config;
             modelPath = checkpoint;
         }
-        using var model = Sam.FromCheckpoint(modelPath, config);
+        using var model = SamModel.FromCheckpoint(modelPath, config);
         var scenes = new FashionMnistScenes(test, new SceneOptions { CanvasSize = config.ImageSize, Seed = seed,
             MaxItemSize = Math.Min(40, config.ImageSize), MinItemSize = Math.Min(20, config.ImageSize) });
         const int exampleRows = 4;

@@ -62,7 +62,7 @@ public sealed class SegmentCommand : ICommand, IHasFlags
         var image = embedImage ?? imagePath;
         var (rgb, height, width) = image is null ? (null, 0, 0) : Images.LoadRgb(image);
         using var noGrad = torch.no_grad();
-        using var model = Sam.FromCheckpoint(checkpoint, config);
+        using var model = SamModel.FromCheckpoint(checkpoint, config);
         using var predictor = new SamPredictor(model);
         if (embeddingPath is not null)
         {

@@ -42,7 +42,7 @@ public sealed class SamAutomaticMaskGenerator
     /// <param name="cropNmsThresh">Box IoU above which a duplicate from a larger crop is dropped.</param>
     /// <param name="cropOverlapRatio">Overlap of neighbouring crops as a fraction of the short image side (at layer 1).</param>
     /// <param name="cropNPointsDownscaleFactor">Points per side shrink by this factor per crop layer.</param>
-    public SamAutomaticMaskGenerator(Sam model, int pointsPerSide = 32, int pointsPerBatch = 64, double predIouThresh = 0.88,
+    public SamAutomaticMaskGenerator(SamModel model, int pointsPerSide = 32, int pointsPerBatch = 64, double predIouThresh = 0.88,
         double stabilityScoreThresh = 0.95, double stabilityScoreOffset = 1.0, double boxNmsThresh = 0.7, int cropNLayers = 0,
         double cropNmsThresh = 0.7, double cropOverlapRatio = 512.0 / 1500, int cropNPointsDownscaleFactor = 1)
     {
@@ -143,8 +143,8 @@ public sealed class SamAutomaticMaskGenerator
         var masks = prediction.Masks.flatten(0, 1);            // (count * 3, h, w), point-major
         var iou = prediction.IouPredictions.flatten(0, 1).to(ScalarType.Float64).data<double>().ToArray();
         int perPoint = (int)prediction.Masks.shape[1];
-        var stability = SamMaskUtils.StabilityScore(masks, Sam.MaskThreshold, StabilityScoreOffset).to(ScalarType.Float64).data<double>().ToArray();
-        var binary = masks.gt(Sam.MaskThreshold);
+        var stability = SamMaskUtils.StabilityScore(masks, SamModel.MaskThreshold, StabilityScoreOffset).to(ScalarType.Float64).data<double>().ToArray();
+        var binary = masks.gt(SamModel.MaskThreshold);
         var boxes = SamMaskUtils.MaskToBox(binary);
         var nearEdge = SamMaskUtils.IsBoxNearCropEdge(boxes, crop, [0, 0, origSize.W, origSize.H]).data<bool>().ToArray();
         for (int k = 0; k < iou.Length; k++)

@@ -50,7 +50,7 @@ public sealed class SamTrainer : IDisposable
     readonly AdamW optimizer;
 
     /// <summary>The model being trained.</summary>
-    public Sam.Sam Model { get; }
+    public SamModel Model { get; }
     /// <summary>The training scenes.</summary>
     public FashionMnistScenes Scenes { get; }
     /// <summary>Hyperparameters.</summary>
@@ -59,7 +59,7 @@ public sealed class SamTrainer : IDisposable
     public long Step => optimizer.Step;
 
     /// <param name="model">A model whose input size equals the scenes' canvas.</param>
-    public SamTrainer(Sam.Sam model, FashionMnistScenes scenes, SamTrainingOptions options)
+    public SamTrainer(SamModel model, FashionMnistScenes scenes, SamTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scenes);
@@ -101,7 +101,7 @@ public sealed class SamTrainer : IDisposable
     }
 
     /// <summary>The SAM training loss of a batch with simulated interactive prompts.</summary>
-    public static SamLossResult ComputeLoss(Sam.Sam model, IReadOnlyList<SegmentationScene> batch, Random rng, SamTrainingOptions options)
+    public static SamLossResult ComputeLoss(SamModel model, IReadOnlyList<SegmentationScene> batch, Random rng, SamTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) throw new ArgumentException("batch holds no scenes", nameof(batch));
@@ -207,7 +207,7 @@ public sealed class SamTrainer : IDisposable
     public static SamTrainer Resume(string directory, Nn.Data.LabeledImages source)
     {
         var (config, modelPath, state) = ReadCheckpoint(directory);
-        var model = Sam.Sam.FromCheckpoint(modelPath, config);
+        var model = SamModel.FromCheckpoint(modelPath, config);
         var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), state.Training);
         var moments = StateDict.LoadPyTorch(Path.Combine(directory, state.OptimizerFile));
         try { trainer.optimizer.LoadStateDict(moments, state.Step, state.OptimizerFile); }

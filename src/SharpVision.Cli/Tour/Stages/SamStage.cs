@@ -26,7 +26,7 @@ public sealed class SamStage : TourStage
         try
         {
             var config = SamDefaults.Config;
-            using var model = Sam.Build(config);
+            using var model = SamModel.Build(config);
             SeededInit.Apply(model, 0, redrawOthers: true);
             SceneOptions Scenes(int seed) => new()
             {
