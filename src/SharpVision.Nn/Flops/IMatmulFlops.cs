@@ -9,5 +9,7 @@ namespace SharpVision.Nn.Flops;
 public interface IMatmulFlops
 {
     /// <summary>Multiply-accumulates of the activation×activation products of one forward on <paramref name="input"/>.</summary>
-    long MatmulMacs(Tensor input);
+    /// <param name="input">The module's (first) input.</param>
+    /// <param name="context">A two-input module's second input (cross-attention's keys and values); null otherwise.</param>
+    long MatmulMacs(Tensor input, Tensor? context);
 }

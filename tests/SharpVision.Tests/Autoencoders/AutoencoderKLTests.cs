@@ -26,11 +26,7 @@ public sealed class AutoencoderKLTests() : TempFolderTest("sv-akl-")
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint()
     {
         using var model = new AutoencoderKL(AutoencoderKLConfig.FromFile(Path.Combine(Fixture, AutoencoderKL.ConfigFileName)));
-        var reference = StateDict.LoadSafetensors(Path.Combine(Fixture, AutoencoderKL.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference)
-            Assert.True(t.shape.SequenceEqual(ours[key].shape), $"{key}: reference {string.Join(",", t.shape)} vs ours {string.Join(",", ours[key].shape)}");
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(Fixture, AutoencoderKL.WeightsFileName), model);
     }
 
     [Fact]

@@ -16,10 +16,7 @@ public sealed class UNet2DConditionModelTests() : TempFolderTest("sv-unet2dc-")
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint()
     {
         using var model = new UNet2DConditionModel(UNet2DConditionModelConfig.FromFile(Path.Combine(FixtureUNet, "config.json")));
-        var reference = StateDict.LoadSafetensors(Path.Combine(FixtureUNet, UNet2DModel.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference) Assert.True(t.shape.SequenceEqual(ours[key].shape), key);
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(FixtureUNet, UNet2DModel.WeightsFileName), model);
     }
 
     [Fact]

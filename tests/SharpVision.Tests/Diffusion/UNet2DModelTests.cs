@@ -32,11 +32,7 @@ public sealed class UNet2DModelTests() : TempFolderTest("sv-unet-")
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint(string name)
     {
         using var model = new UNet2DModel(UNet2DModelConfig.FromFile(Path.Combine(Fixture(name), UNet2DModel.ConfigFileName)));
-        var reference = StateDict.LoadSafetensors(Path.Combine(Fixture(name), UNet2DModel.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference)
-            Assert.True(t.shape.SequenceEqual(ours[key].shape), $"{key}: reference {string.Join(",", t.shape)} vs ours {string.Join(",", ours[key].shape)}");
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(Fixture(name), UNet2DModel.WeightsFileName), model);
     }
 
     [Fact]
