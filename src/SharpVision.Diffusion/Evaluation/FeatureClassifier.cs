@@ -6,8 +6,6 @@ using SharpVision.Nn.Data;
 using SharpVision.Nn.Models;
 using SharpVision.Nn.Normalization;
 using SharpVision.Nn.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Evaluation;
 

@@ -1,9 +1,5 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using SharpVision.Tests.Testing;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Autoencoders;
 

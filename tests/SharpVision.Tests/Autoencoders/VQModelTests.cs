@@ -1,10 +1,6 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using SharpVision.Tests.Testing;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Autoencoders;
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
 using SharpVision.Diffusion.Training;
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Cli;
 

@@ -1,8 +1,6 @@
 using CsCheck;
 using SharpVision.Diffusion.Clip;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Clip;
 

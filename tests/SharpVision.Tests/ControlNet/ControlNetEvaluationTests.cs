@@ -1,8 +1,6 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Evaluation;
 using SharpVision.Tests.Diffusion;
-using SharpVision.Tests.Testing;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 

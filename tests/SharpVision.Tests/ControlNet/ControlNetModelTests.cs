@@ -1,11 +1,7 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using SharpVision.Tests.Testing;
-using TorchSharp;
 using static SharpVision.Tests.ControlNet.ControlNetTestModels;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 

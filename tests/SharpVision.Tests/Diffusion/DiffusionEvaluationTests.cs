@@ -1,8 +1,5 @@
 using SharpVision.Diffusion.Evaluation;
 using SharpVision.Nn.Data;
-using SharpVision.Tests.Testing;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

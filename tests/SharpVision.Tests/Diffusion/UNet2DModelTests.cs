@@ -1,10 +1,6 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using SharpVision.Tests.Testing;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

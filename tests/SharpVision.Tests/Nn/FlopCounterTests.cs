@@ -1,8 +1,6 @@
 using SharpVision.Nn.Flops;
 using SharpVision.Segmentation.Sam;
 using SharpVision.Tests.Segmentation;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Nn;
 

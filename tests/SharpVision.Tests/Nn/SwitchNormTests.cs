@@ -1,10 +1,6 @@
 using CsCheck;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Normalization;
-using TorchSharp;
-using static TorchSharp.torch;
-
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Nn;
 

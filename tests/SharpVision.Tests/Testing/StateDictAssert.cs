@@ -1,6 +1,4 @@
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Testing;
 

@@ -1,9 +1,7 @@
 using SharpVision.Nn;
 using SharpVision.Nn.Flops;
 using GroupNorm = SharpVision.Nn.Normalization.GroupNorm;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 
