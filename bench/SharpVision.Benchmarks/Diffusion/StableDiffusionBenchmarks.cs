@@ -4,6 +4,7 @@ using SharpVision.Benchmarks.Measurement;
 using SharpVision.Diffusion.Clip;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
+using SharpVision.Nn.Flops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -126,7 +127,7 @@ public class StableDiffusionBenchmarks
     void Prepare(string method, nn.Module model, int images, Func<Tensor> call, Action convertInputs)
     {
         Tensor reference = null!;
-        double flops = FlopCounter.Count(model, () => reference = call());
+        double flops = FlopCounter.Count(model, () => reference = call()).Flops;
         lock (Recorded) Recorded[(method, Dtype)] = new(flops, images);
         using (reference)
         {

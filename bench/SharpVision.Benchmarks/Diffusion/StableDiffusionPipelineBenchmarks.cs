@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using SharpVision.Benchmarks.Measurement;
+using SharpVision.Nn.Flops;
 using TorchSharp;
 
 namespace SharpVision.Benchmarks.Diffusion;
@@ -39,13 +40,12 @@ public class StableDiffusionPipelineBenchmarks
     {
         torch.set_num_threads(RandomStableDiffusion.Threads);
         sd = RandomStableDiffusion.Build();
-        double perStep, once;
-        using (var unet = new FlopCounter(sd.Pipeline.Unet))
-        using (var rest = new FlopCounter(sd.TextEncoder, sd.Pipeline.Vae))
-        {
-            sd.TextToImage(RandomStableDiffusion.Prompt, steps: 1, seed: 1).Dispose();
-            (perStep, once) = (unet.Flops, rest.Flops);
-        }
+        // One counted run: the UNet's work is per step, the text encoder's and the VAE's once per image.
+        FlopCount text = null!, vae = null!;
+        var unet = FlopCounter.Count(sd.Pipeline.Unet, () =>
+            text = FlopCounter.Count(sd.TextEncoder, () =>
+                vae = FlopCounter.Count(sd.Pipeline.Vae, () => sd.TextToImage(RandomStableDiffusion.Prompt, steps: 1, seed: 1).Dispose())));
+        double perStep = unet.Flops, once = text.Flops + vae.Flops;
         lock (Recorded) Recorded[Steps] = new(once + Steps * perStep, 1);
     }
 

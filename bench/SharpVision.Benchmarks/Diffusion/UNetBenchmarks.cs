@@ -5,6 +5,7 @@ using SharpVision.Benchmarks.Measurement;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Nn.Flops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -104,7 +105,7 @@ public class UNetBenchmarks
 
     /// <summary>Multiply-adds ×2 of every convolution, linear layer and attention product in one forward pass.</summary>
     public static double CountForwardFlops(UNet2DModel model, Tensor sample, Tensor timestep) =>
-        FlopCounter.Count(model, () => model.forward(sample, timestep, null).Dispose());
+        FlopCounter.Count(model, () => model.forward(sample, timestep, null).Dispose()).Flops;
 
     sealed class Columns : ManualConfig
     {

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 
 namespace SharpVision.Benchmarks.Measurement;
 
-/// <summary>The work of one invocation of a benchmark case: counted FLOPs (<see cref="FlopCounter"/>) and images produced (0: none).</summary>
+/// <summary>The work of one invocation of a benchmark case: counted FLOPs (<see cref="SharpVision.Nn.Flops.FlopCounter"/>) and images produced (0: none).</summary>
 internal readonly record struct Work(double Flops, int Images);
 
 /// <summary>

@@ -15,14 +15,14 @@ namespace SharpVision.Benchmarks.Segmentation;
 [MemoryDiagnoser(false)]
 public class MobileSamEncoderBenchmarks
 {
-    Sam sam = null!;
+    SamModel sam = null!;
     Tensor input = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         torch.manual_seed(0);
-        sam = Sam.Build(SamConfig.VitT);
+        sam = SamModel.Build(SamConfig.VitT);
         input = randn(1, 3, 1024, 1024);
         var count = FlopCounter.Count(sam.image_encoder, input);
         Console.WriteLine($"// vit_t encoder at 1024x1024: {count.MultiplyAccumulates:N0} multiply-accumulates ({count.Flops / 1e9:F1} GFLOPs); " +

@@ -17,7 +17,7 @@ namespace SharpVision.Benchmarks.Segmentation;
 public class SamAutomaticMaskBenchmarks
 {
     const int Height = 768, Width = 1024;
-    Sam sam = null!;
+    SamModel sam = null!;
     SamAutomaticMaskGenerator generator = null!;
     byte[] image = null!;
     int masks;
@@ -29,7 +29,7 @@ public class SamAutomaticMaskBenchmarks
     public void Setup()
     {
         torch.manual_seed(0);
-        sam = Sam.Build(SamConfig.ForModelType(ModelType));
+        sam = SamModel.Build(SamConfig.ForModelType(ModelType));
         generator = new SamAutomaticMaskGenerator(sam);
         image = Scene(Height, Width);
         ProcStatus.TryResetPeak();
@@ -83,7 +83,7 @@ public class SamAutomaticMaskBenchmarks
         };
         foreach (var (name, config, side) in new[] { ("tiny", tiny, 8), ("vit_t", SamConfig.VitT, 4) })
         {
-            using var model = Sam.Build(config);
+            using var model = SamModel.Build(config);
             var generator = new SamAutomaticMaskGenerator(model, pointsPerSide: side, pointsPerBatch: 16, predIouThresh: 0, stabilityScoreThresh: 0);
             var clock = Stopwatch.StartNew();
             var records = generator.Generate(Scene(Height, Width), Height, Width);

@@ -29,7 +29,7 @@ static class SamVariants
 [MemoryDiagnoser(false)]
 public class SamEncoderBenchmarks
 {
-    Sam sam = null!;
+    SamModel sam = null!;
     Tensor input = null!;
 
     [Params(SamVariant.Fp32, SamVariant.Fp32Sdpa, SamVariant.Bf16, SamVariant.Bf16Sdpa)]
@@ -45,7 +45,7 @@ public class SamEncoderBenchmarks
     {
         torch.manual_seed(0);
         if (SamVariants.Dtype(Variant) != ScalarType.Float32) Console.WriteLine("// " + SharpVision.Nn.Hardware.CpuFeatures.Current.Describe());
-        sam = Sam.Build(SamConfig.VitB);
+        sam = SamModel.Build(SamConfig.VitB);
         input = randn(1, 3, 1024, 1024);
         Tensor? reference = null;
         if (Variant != SamVariant.Fp32 || GlobalQueryChunk != 0)

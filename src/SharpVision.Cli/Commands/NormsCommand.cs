@@ -52,7 +52,7 @@ public sealed class NormsCommand : ICommand
         {
             var overall = ctx.AddTask("[bold]all runs[/]", maxValue: (double)kinds.Length * batchSizes.Length * options.Images);
             var tasks = kinds.SelectMany(k => batchSizes.Select(b => (k, b)))
-                .ToDictionary(p => p, p => ctx.AddTask($"{Short(p.k)} batch {p.b,2}", autoStart: false, maxValue: options.Images));
+                .ToDictionary(p => p, p => ctx.AddTask($"{NormalizationStudyFiles.Short(p.k)} batch {p.b,2}", autoStart: false, maxValue: options.Images));
             var seen = new Dictionary<(NormKind, int), long>();
             var gate = new object();
             return NormalizationStudy.RunAll(train, test, options,
@@ -74,7 +74,7 @@ public sealed class NormsCommand : ICommand
                     {
                         var task = tasks[(run.Kind, run.BatchSize)];
                         task.Value = task.MaxValue;
-                        task.Description = $"{Short(run.Kind)} batch {run.BatchSize,2}: {run.TestAccuracy:P1}";
+                        task.Description = $"{NormalizationStudyFiles.Short(run.Kind)} batch {run.BatchSize,2}: {run.TestAccuracy:P1}";
                     }
                 },
                 parallelism: Math.Max(1, Environment.ProcessorCount / threads), threadsPerRun: threads);
@@ -83,41 +83,24 @@ public sealed class NormsCommand : ICommand
         var table = new Table().Title("Test accuracy").AddColumn("layer");
         foreach (var bs in batchSizes) table.AddColumn(new TableColumn($"batch {bs}").RightAligned());
         foreach (var kind in kinds)
-            table.AddRow([Short(kind), .. batchSizes.Select(bs => $"{runs.Single(r => r.Kind == kind && r.BatchSize == bs).TestAccuracy:P1}")]);
+            table.AddRow([NormalizationStudyFiles.Short(kind), .. batchSizes.Select(bs => $"{runs.Single(r => r.Kind == kind && r.BatchSize == bs).TestAccuracy:P1}")]);
         AnsiConsole.Write(table);
 
         var csv = new StringBuilder("layer,batch_size,test_accuracy,final_train_loss,seconds\n");
         foreach (var r in runs)
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{Short(r.Kind)},{r.BatchSize},{r.TestAccuracy:F4},{r.FinalTrainLoss:F4},{r.Elapsed.TotalSeconds:F1}"));
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{NormalizationStudyFiles.Short(r.Kind)},{r.BatchSize},{r.TestAccuracy:F4},{r.FinalTrainLoss:F4},{r.Elapsed.TotalSeconds:F1}"));
         var csvPath = Path.Combine(outDir, "norms.csv");
         AtomicFile.WriteAllText(csvPath, csv.ToString());
         var pngPath = Path.Combine(outDir, "norms.png");
-        Chart(pngPath, runs, options);
+        NormalizationStudyFiles.Chart(pngPath, runs, options);
 
         foreach (var r in runs.Where(r => r.SwitchWeights.Count > 0))
         {
             AnsiConsole.MarkupLine($"[bold]SN importance weights[/] at batch {r.BatchSize} (softmax over IN, LN, BN):");
             foreach (var w in r.SwitchWeights)
-                AnsiConsole.MarkupLine($"  {w.Layer,-6} mean {Triple(w.Mean)}   var {Triple(w.Variance)}");
+                AnsiConsole.MarkupLine($"  {w.Layer,-6} mean {NormalizationStudyFiles.Triple(w.Mean)}   var {NormalizationStudyFiles.Triple(w.Variance)}");
         }
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(csvPath)} and {Markup.Escape(pngPath)}");
         return 0;
     }
-
-    /// <summary>Test accuracy against batch size (log-2 axis), one line per layer.</summary>
-    public static void Chart(string path, IReadOnlyList<NormalizationRun> runs, NormalizationStudyOptions options) =>
-        Charts.Lines(path, $"Fashion-MNIST test accuracy vs batch size ({options.Images:N0} images per run)", "batch size", "test accuracy",
-            options.Kinds.Select(k => new Series(Short(k), options.BatchSizes.Select(b => Math.Log2(b)).ToArray(),
-                options.BatchSizes.Select(b => runs.Single(r => r.Kind == k && r.BatchSize == b).TestAccuracy).ToArray())).ToList(),
-            options.BatchSizes.Select(b => (Math.Log2(b), b.ToString(CultureInfo.InvariantCulture))).ToArray());
-
-    /// <summary>The layer's usual abbreviation (BN, GN, LN, IN, SN).</summary>
-    public static string Short(NormKind k) => k switch
-    {
-        NormKind.BatchNorm => "BN", NormKind.GroupNorm => "GN", NormKind.LayerNorm => "LN",
-        NormKind.InstanceNorm => "IN", _ => "SN",
-    };
-
-    /// <summary>SN's softmax importance weights as "IN a LN b BN c".</summary>
-    public static string Triple(double[] w) => string.Create(CultureInfo.InvariantCulture, $"IN {w[0]:F2} LN {w[1]:F2} BN {w[2]:F2}");
 }

@@ -41,7 +41,7 @@ static class SegmentAuto
     }
 
     /// <summary>Generates the masks, writes the JSON to <paramref name="outPath"/> and NAME.overlay.png beside it.</summary>
-    public static int Run(Sam model, byte[] rgb, int height, int width, Options o, string imagePath, string outPath, TextWriter stdout)
+    public static int Run(SamModel model, byte[] rgb, int height, int width, Options o, string imagePath, string outPath, TextWriter stdout)
     {
         var generator = new SamAutomaticMaskGenerator(model, pointsPerSide: o.PointsPerSide, pointsPerBatch: o.PointsPerBatch,
             predIouThresh: o.PredIouThresh, stabilityScoreThresh: o.StabilityScoreThresh, cropNLayers: o.CropNLayers,

@@ -131,10 +131,10 @@ public sealed class SegmentCommand : ICommand, IHasFlags
     }
 
     /// <summary>The checkpoint's model, or fresh weights from <paramref name="seed"/> when there is none, in <paramref name="dtype"/>.</summary>
-    static Sam LoadModel(string? checkpoint, int seed, SamConfig config, torch.ScalarType dtype)
+    static SamModel LoadModel(string? checkpoint, int seed, SamConfig config, torch.ScalarType dtype)
     {
         if (checkpoint is null) torch.manual_seed(seed);
-        var model = checkpoint is null ? Sam.Build(config) : Sam.FromCheckpoint(checkpoint, config);
+        var model = checkpoint is null ? SamModel.Build(config) : SamModel.FromCheckpoint(checkpoint, config);
         if (dtype != torch.ScalarType.Float32) model.to(dtype);
         return model;
     }

@@ -49,7 +49,7 @@ public sealed class VQVAECompareCommand : ICommand, IHasFlags
         var rows = ProgressDisplay.Run("img", ctx =>
         {
             var tasks = variants.ToDictionary(v => v, v => ctx.AddTask(VQVAEComparison.Name(v), maxValue: steps * options.BatchSize));
-            return VQVAEComparison.Run(variants, config, train, test, VQVAEOptions.Padding, steps, options,
+            return VQVAEComparison.Run(variants, config, train, test, VQVAEArchitecture.Padding, steps, options,
                 (v, s) => tasks[v].Increment(options.BatchSize), Write);
         });
 

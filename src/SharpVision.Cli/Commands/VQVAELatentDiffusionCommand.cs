@@ -67,7 +67,7 @@ public sealed class VQVAELatentDiffusionCommand : ICommand
             using (var samples = ldm.Sample(count, sampleSteps, options.Seed))
             {
                 watch.Stop();
-                int p = VQVAEOptions.Padding;
+                int p = VQVAEArchitecture.Padding;
                 using var cropped = samples.narrow(2, p, samples.shape[2] - 2 * p).narrow(3, p, samples.shape[3] - 2 * p);
                 Images.SaveGrid(cropped, png, columns: Math.Min(count, 8), low: -1, high: 1);
             }

@@ -8,9 +8,6 @@ namespace SharpVision.Cli.Commands;
 /// <summary>Options shared by the <c>sharpvision vqvae</c> commands: data, architecture and training settings.</summary>
 internal static class VQVAEOptions
 {
-    /// <summary>Fashion-MNIST's 28×28 images are padded by this much on each side to 32×32 (three stages halve it to 8×8 latents).</summary>
-    internal const int Padding = 2;
-
     internal const string ModelUsage = """
           --data DIR          Fashion-MNIST IDX files; default: the embedded test split divided 8,000 train / 2,000 test
           --train-images N    use only the first N training images (default: all)
@@ -24,6 +21,9 @@ internal static class VQVAEOptions
           --lr RATE           Adam learning rate (default 1e-3)
           --seed N            weights, codebook and data order (default 0)
         """;
+
+    /// <summary>Fashion-MNIST's 28×28 images are padded by this much on each side (<see cref="VQVAEArchitecture.Padding"/>).</summary>
+    internal const int Padding = VQVAEArchitecture.Padding;
 
     internal static readonly string[] Flags = ["no-attention"];
 
@@ -39,18 +39,18 @@ internal static class VQVAEOptions
 
     internal static VQModelConfig Config(Arguments args)
     {
-        var channels = Common.PositiveInts(args, "channels", [16, 32, 64]);
-        int groups = args.Int("groups", 8, min: 1);
+        var defaults = new VQVAEArchitecture();
+        var channels = Common.PositiveInts(args, "channels", defaults.BlockOutChannels);
+        int groups = args.Int("groups", defaults.NormNumGroups, min: 1);
         if (channels.Any(c => c % groups != 0)) throw new UsageException($"--groups {groups} must divide every --channels entry ({string.Join(",", channels)})");
         if (32 % (1 << (channels.Length - 1)) != 0 || channels.Length > 6) throw new UsageException($"--channels: {channels.Length} stages do not divide the 32×32 input");
-        return new VQModelConfig
+        return new VQVAEArchitecture
         {
-            InChannels = 1, OutChannels = 1, SampleSize = 28 + 2 * Padding, BlockOutChannels = channels, LayersPerBlock = 1, NormNumGroups = groups,
-            LatentChannels = args.Int("latent", 8, min: 1, max: 1024), NumVqEmbeddings = args.Int("codes", 64, min: 2, max: 65536),
+            BlockOutChannels = channels, NormNumGroups = groups,
+            LatentChannels = args.Int("latent", defaults.LatentChannels, min: 1, max: 1024),
+            NumVqEmbeddings = args.Int("codes", defaults.NumVqEmbeddings, min: 2, max: 65536),
             MidBlockAddAttention = !args.Flag("no-attention"),
-            DownBlockTypes = channels.Select(_ => EncoderBlockType.DownEncoderBlock2D).ToArray(),
-            UpBlockTypes = channels.Select(_ => DecoderBlockType.UpDecoderBlock2D).ToArray(),
-        };
+        }.ToConfig();
     }
 
     internal static VQVAETrainingOptions Training(Arguments args) => new()
@@ -66,8 +66,8 @@ internal static class VQVAEOptions
         var (train, test, description) = Common.FashionMnistSplits(args);
         int trainCount = args.Int("train-images", train.Count, min: 1, max: train.Count);
         int testCount = args.Int("test-images", test.Count, min: 1, max: test.Count);
-        Tensor? trainTensor = needTrain ? VQVAETrainer.PrepareImages(train.Slice(0, trainCount), 28 + 2 * Padding) : null;
-        var testTensor = VQVAETrainer.PrepareImages(test.Slice(0, testCount), 28 + 2 * Padding);
+        Tensor? trainTensor = needTrain ? VQVAETrainer.PrepareImages(train.Slice(0, trainCount), VQVAEArchitecture.ImageSize) : null;
+        var testTensor = VQVAETrainer.PrepareImages(test.Slice(0, testCount), VQVAEArchitecture.ImageSize);
         return (trainTensor ?? empty(0), testTensor, $"{description} (using {trainCount:N0} / {testCount:N0}; 28×28 padded to 32×32)");
     }
 

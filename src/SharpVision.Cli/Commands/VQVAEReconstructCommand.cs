@@ -36,27 +36,13 @@ public sealed class VQVAEReconstructCommand : ICommand
         var (model, _, step) = VQVAETrainer.LoadModel(checkpoint);
         using (model)
         {
-            SaveReconstructions(model, test, count, png);
-            var eval = VQVAETrainer.Evaluate(model, test, VQVAEOptions.Padding);
+            VQVAEReconstructions.Save(model, test, count, png);
+            var eval = VQVAETrainer.Evaluate(model, test, VQVAEArchitecture.Padding);
             AnsiConsole.MarkupLine($"Checkpoint at step {step}; {Markup.Escape(description)}");
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"test MSE {eval.Mse:F5}, perplexity {eval.Perplexity:F1} of {model.Config.NumVqEmbeddings}, codes used {eval.Usage:P1} ({eval.Images:N0} images)"));
             AnsiConsole.MarkupLine($"Wrote {Markup.Escape(png)} (top: inputs, bottom: reconstructions)");
         }
         return 0;
-    }
-
-    /// <summary>Writes the first <paramref name="count"/> test images (top row) above their reconstructions (bottom row), cropped to 28×28.</summary>
-    /// <param name="test">(N, 1, 32, 32) images in [−1, 1], padded by <see cref="VQVAEOptions.Padding"/>.</param>
-    public static void SaveReconstructions(VQModel model, Tensor test, int count, string png)
-    {
-        count = (int)Math.Min(count, test.shape[0]);
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        var x = test.narrow(0, 0, count);
-        var decoded = model.forward(x).Sample;
-        int p = VQVAEOptions.Padding;
-        var both = cat([x, decoded], 0).narrow(2, p, x.shape[2] - 2 * p).narrow(3, p, x.shape[3] - 2 * p); // (2·count, 1, 28, 28)
-        Images.SaveGrid(both, png, columns: count, low: -1, high: 1);
     }
 }

@@ -11,12 +11,12 @@ public static class Charts
     /// <summary>
     /// Writes a line chart with markers, one line per series. <paramref name="xTicks"/> places labelled ticks
     /// (e.g. batch sizes on a log-2 axis, where X holds log2 of the value). <paramref name="references"/> draws dashed
-    /// horizontal lines at the given heights (e.g. a baseline's value), each in the legend; <paramref name="yTicks"/> labels the
+    /// horizontal lines at the given heights (e.g. a baseline's value), each in the legend; a null <paramref name="legend"/> puts the legend right of the plot; <paramref name="yTicks"/> labels the
     /// vertical axis as <paramref name="xTicks"/> does the horizontal one.
     /// </summary>
     public static void Lines(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
         (double Position, string Label)[]? xTicks = null, int width = 900, int height = 560,
-        IReadOnlyList<(string Name, double Y)>? references = null, Alignment legend = Alignment.LowerLeft,
+        IReadOnlyList<(string Name, double Y)>? references = null, Alignment? legend = Alignment.LowerLeft,
         (double Position, string Label)[]? yTicks = null)
     {
         var plot = new Plot();
@@ -43,7 +43,8 @@ public static class Charts
         if (yTicks is not null)
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 yTicks.Select(t => t.Position).ToArray(), yTicks.Select(t => t.Label).ToArray());
-        plot.ShowLegend(legend);
+        if (legend is { } corner) plot.ShowLegend(corner);
+        else plot.ShowLegend(Edge.Right);
         Save(plot, path, width, height);
     }
     /// <summary>

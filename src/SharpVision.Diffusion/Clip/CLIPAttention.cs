@@ -1,6 +1,5 @@
-using TorchSharp;
+using SharpVision.Nn.Flops;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Clip;
 
@@ -9,7 +8,7 @@ namespace SharpVision.Diffusion.Clip;
 /// <c>CLIPAttention</c>): softmax(q·kᵀ/√head_dim + mask)·v, then <c>out_proj</c>. The text model always attends
 /// causally; a padding mask can be added.
 /// </summary>
-public sealed class CLIPAttention : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class CLIPAttention : nn.Module<Tensor, Tensor?, Tensor>, IMatmulFlops
 {
     public readonly Linear k_proj;
     public readonly Linear v_proj;
@@ -47,4 +46,9 @@ public sealed class CLIPAttention : nn.Module<Tensor, Tensor?, Tensor>
         attn = attn.transpose(1, 2).reshape(b, l, d); // (B, L, D)
         return out_proj.call(attn).MoveToOuterDisposeScope();
     }
+
+    /// <summary>q kᵀ and weights·v over all L² pairs (the causal mask's skipped half included): 2 · B · L² · D multiply-accumulates.</summary>
+    /// <param name="input">(B, L, D).</param>
+    /// <param name="context">The attention mask; it does not change the count.</param>
+    public long MatmulMacs(Tensor input, Tensor? context) => 2 * input.shape[0] * input.shape[1] * input.shape[1] * q_proj.weight!.shape[0];
 }

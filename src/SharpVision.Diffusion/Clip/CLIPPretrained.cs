@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Clip;
 

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Clip;
 
 /// <summary>A batch of prompts tokenized to one length, as tensors for <see cref="CLIPTextModel"/>.</summary>

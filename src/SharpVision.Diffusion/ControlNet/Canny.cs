@@ -1,5 +1,4 @@
 using SharpVision.Nn;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.ControlNet;
 

@@ -1,9 +1,7 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.ControlNet;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.ControlNet;
 
 /// <summary>The residuals a ControlNet hands to the UNet it controls, already scaled by the conditioning scale.</summary>

@@ -1,8 +1,6 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.ControlNet;
 

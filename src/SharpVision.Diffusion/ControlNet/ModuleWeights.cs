@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.ControlNet;
 
 /// <summary>Copying weights between two identically built modules (ControlNet's trainable copy of the UNet encoder).</summary>

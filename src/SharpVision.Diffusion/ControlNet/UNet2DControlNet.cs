@@ -2,9 +2,7 @@ using System.Text.Json;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.ControlNet;
 

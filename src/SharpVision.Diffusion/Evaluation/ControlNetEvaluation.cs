@@ -5,8 +5,6 @@ using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Evaluation;
 

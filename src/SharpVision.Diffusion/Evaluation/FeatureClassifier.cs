@@ -5,8 +5,6 @@ using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Data;
 using SharpVision.Nn.Models;
 using SharpVision.Nn.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Evaluation;
 

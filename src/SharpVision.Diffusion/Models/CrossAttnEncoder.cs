@@ -1,8 +1,6 @@
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models;
 

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models;
 

@@ -2,9 +2,7 @@ using System.Text.Json;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn;
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using GroupNorm = SharpVision.Nn.Normalization.GroupNorm;
 
 namespace SharpVision.Diffusion.Models;

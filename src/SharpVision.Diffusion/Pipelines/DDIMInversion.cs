@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Pipelines;
 

@@ -4,7 +4,6 @@ using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Schedulers;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Pipelines;
 

@@ -1,5 +1,4 @@
 using SharpVision.Diffusion.ControlNet;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Pipelines;
 

@@ -1,5 +1,4 @@
 using SharpVision.Diffusion.Clip;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Pipelines;
 

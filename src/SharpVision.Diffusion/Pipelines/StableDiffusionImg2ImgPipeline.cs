@@ -3,8 +3,6 @@ using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Pipelines;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Pipelines;
 
 /// <summary>The options every Stable Diffusion pipeline call takes (diffusers' <c>__call__</c> arguments, same defaults).</summary>

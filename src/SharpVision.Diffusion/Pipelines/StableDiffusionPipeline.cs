@@ -2,8 +2,6 @@ using SharpVision.Diffusion.Clip;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Pipelines;
 

@@ -1,7 +1,5 @@
 using SharpVision.Nn;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Quantization;
 

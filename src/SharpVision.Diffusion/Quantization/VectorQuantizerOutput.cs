@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Quantization;
 
 /// <summary>What <see cref="VectorQuantizer"/> returns for one batch.</summary>

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
@@ -39,11 +36,7 @@ public sealed class DDIMInverseScheduler : IDiffusionScheduler
     public DDIMInverseScheduler(DDIMInverseSchedulerConfig? config = null)
     {
         Config = config ?? new DDIMInverseSchedulerConfig();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Config.NumTrainTimesteps, "num_train_timesteps");
-        SchedulerOptions.RequireDefined(Config.PredictionType);
-        SchedulerOptions.RequireDefined(Config.TimestepSpacing);
-        betas = NoiseSchedule.Betas(Config.BetaSchedule, Config.NumTrainTimesteps, Config.BetaStart, Config.BetaEnd,
-            Config.TrainedBetas, Config.RescaleBetasZeroSnr);
+        betas = NoiseSchedule.ConfigBetas(Config, Config.TimestepSpacing, Config.RescaleBetasZeroSnr);
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
         // diffusers still honours the deprecated key set_alpha_to_zero, with the meaning of set_alpha_to_one.
         bool setAlphaToOne = Config.SetAlphaToOne;

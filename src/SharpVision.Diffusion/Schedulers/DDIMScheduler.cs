@@ -1,6 +1,4 @@
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Schedulers;
 
@@ -59,11 +57,7 @@ public sealed class DDIMScheduler : IDiffusionScheduler
     public DDIMScheduler(DDIMSchedulerConfig? config = null)
     {
         Config = config ?? new DDIMSchedulerConfig();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Config.NumTrainTimesteps, "num_train_timesteps");
-        SchedulerOptions.RequireDefined(Config.PredictionType);
-        SchedulerOptions.RequireDefined(Config.TimestepSpacing);
-        betas = NoiseSchedule.Betas(Config.BetaSchedule, Config.NumTrainTimesteps, Config.BetaStart, Config.BetaEnd,
-            Config.TrainedBetas, Config.RescaleBetasZeroSnr);
+        betas = NoiseSchedule.ConfigBetas(Config, Config.TimestepSpacing, Config.RescaleBetasZeroSnr);
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
         FinalAlphaCumprod = Config.SetAlphaToOne ? 1f : alphasCumprod[0];
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (long)t).ToArray();

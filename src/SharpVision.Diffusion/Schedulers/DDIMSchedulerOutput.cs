@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>The result of one DDIM (or DDIM inversion) step.</summary>

@@ -1,6 +1,4 @@
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Schedulers;
 
@@ -39,12 +37,8 @@ public sealed class DDPMScheduler : IDiffusionScheduler
     public DDPMScheduler(DDPMSchedulerConfig? config = null)
     {
         Config = config ?? new DDPMSchedulerConfig();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Config.NumTrainTimesteps, "num_train_timesteps");
-        SchedulerOptions.RequireDefined(Config.PredictionType);
-        SchedulerOptions.RequireDefined(Config.TimestepSpacing);
+        betas = NoiseSchedule.ConfigBetas(Config, Config.TimestepSpacing, Config.RescaleBetasZeroSnr);
         SchedulerOptions.RequireDefined(Config.VarianceType);
-        betas = NoiseSchedule.Betas(Config.BetaSchedule, Config.NumTrainTimesteps, Config.BetaStart, Config.BetaEnd,
-            Config.TrainedBetas, Config.RescaleBetasZeroSnr);
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (long)t).ToArray();
     }

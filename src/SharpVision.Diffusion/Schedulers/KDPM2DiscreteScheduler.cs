@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
@@ -13,26 +10,17 @@ namespace SharpVision.Diffusion.Schedulers;
 /// The loop visits t_0, t_mid(1), t_1, t_mid(2), t_2, ... (2N - 1 entries): the second stage of each step runs the
 /// model at the midpoint level's fractional timestep. The sigma table is interleaved to match.
 /// </remarks>
-public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
+public sealed class KDPM2DiscreteScheduler : KDPM2SchedulerBase
 {
     float[] sigmasInterpol = [];
 
     /// <summary>The configuration this scheduler was built from.</summary>
     public override KDPM2DiscreteSchedulerConfig Config { get; }
 
-    /// <summary>Two model evaluations per step.</summary>
-    public override int Order => 2;
-
     /// <exception cref="ArgumentException">An option value is not defined, prediction_type is sample, more than one use_*_sigmas flag is set, or trained_betas has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
     public KDPM2DiscreteScheduler(KDPM2DiscreteSchedulerConfig? config = null)
-        : base(config ??= new(), TrainingAlphasCumprod(config))
-    {
-        Config = config;
-        RejectSamplePrediction(config);
-        // diffusers' constructor sets a T-step schedule; Step still requires SetTimesteps.
-        BuildSchedule(config.NumTrainTimesteps, null);
-    }
+        : base(config ??= new()) => Config = config;
 
     /// <summary>Builds a scheduler from a diffusers scheduler_config.json, or a folder holding one.</summary>
     public static KDPM2DiscreteScheduler FromConfigFile(string path) => new(SchedulerConfigJson.Load<KDPM2DiscreteSchedulerConfig>(path));
@@ -84,21 +72,8 @@ public sealed class KDPM2DiscreteScheduler : SigmaSpaceScheduler
         // 1. The denoised estimate at the stage's level (sigma_i, or sigma_mid).
         var predOriginalSample = PredictOriginalSample(Config.PredictionType, modelOutput, sample, first ? sigma : sigmaInterpol);
 
-        Tensor prevSample;
-        if (first)
-        {
-            // 2a. Euler step to the midpoint; keep x_i for the full step.
-            var derivative = (sample - predOriginalSample) / sigma;
-            prevSample = sample + derivative * (sigmaInterpol - sigma);
-            firstStageSample = Keep(sample);
-        }
-        else
-        {
-            // 2b. The full step from x_i with the midpoint derivative.
-            var derivative = (sample - predOriginalSample) / sigmaInterpol;
-            prevSample = firstStageSample! + derivative * (sigmaNext - sigma);
-            firstStageSample = Release(firstStageSample);
-        }
+        // 2. The DPM-Solver-2 stage: to the midpoint, or the full step to sigma_{i+1}.
+        var prevSample = MidpointStage(sample, predOriginalSample, sigma, sigmaInterpol, sigmaNext);
 
         EndStep();
         return new SchedulerOutput(NoiseSchedule.Escape(prevSample, modelOutput, sample), NoiseSchedule.Escape(predOriginalSample, modelOutput, sample));

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
@@ -56,12 +53,8 @@ public sealed class LCMScheduler : IDiffusionScheduler
     public LCMScheduler(LCMSchedulerConfig? config = null)
     {
         Config = config ?? new LCMSchedulerConfig();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Config.NumTrainTimesteps, "num_train_timesteps");
+        var betas = NoiseSchedule.ConfigBetas(Config, Config.TimestepSpacing, Config.RescaleBetasZeroSnr);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Config.OriginalInferenceSteps, "original_inference_steps");
-        SchedulerOptions.RequireDefined(Config.PredictionType);
-        SchedulerOptions.RequireDefined(Config.TimestepSpacing);
-        var betas = NoiseSchedule.Betas(Config.BetaSchedule, Config.NumTrainTimesteps, Config.BetaStart, Config.BetaEnd,
-            Config.TrainedBetas, Config.RescaleBetasZeroSnr);
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
         FinalAlphaCumprod = Config.SetAlphaToOne ? 1f : alphasCumprod[0];
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (long)t).ToArray();

@@ -7,7 +7,7 @@ namespace SharpVision.Diffusion.Schedulers;
 /// (Stable Diffusion's beta range, scaled_linear). diffusers keeps <c>timestep_spacing</c> and <c>steps_offset</c>
 /// in the file but LCM's schedule does not read them; so here.
 /// </summary>
-public sealed record LCMSchedulerConfig : SchedulerConfig
+public sealed record LCMSchedulerConfig : DDPMFamilySchedulerConfig
 {
     public LCMSchedulerConfig()
     {
@@ -15,27 +15,15 @@ public sealed record LCMSchedulerConfig : SchedulerConfig
         BetaStart = 0.00085;
         BetaEnd = 0.012;
         BetaSchedule = BetaSchedule.ScaledLinear;
+        ClipSample = false;
     }
 
     /// <summary>N of the distillation schedule: the training timesteps are k·i - 1 for k = T / N, i = 1..N.</summary>
     [JsonPropertyName("original_inference_steps")] public int OriginalInferenceSteps { get; init; } = 50;
-    /// <summary>Clip predicted x_0 to [-clip_sample_range, clip_sample_range] (ignored when thresholding).</summary>
-    [JsonPropertyName("clip_sample")] public bool ClipSample { get; init; }
-    [JsonPropertyName("clip_sample_range")] public double ClipSampleRange { get; init; } = 1.0;
     /// <summary>alpha_bar after the last step: 1 when true, else alpha_bar_0.</summary>
     [JsonPropertyName("set_alpha_to_one")] public bool SetAlphaToOne { get; init; } = true;
-    /// <summary>Kept for the file; LCM's schedule does not use it.</summary>
-    [JsonPropertyName("steps_offset")] public int StepsOffset { get; init; }
-    /// <summary>Dynamic thresholding of predicted x_0 (Imagen); replaces clipping when on.</summary>
-    [JsonPropertyName("thresholding")] public bool Thresholding { get; init; }
-    [JsonPropertyName("dynamic_thresholding_ratio")] public double DynamicThresholdingRatio { get; init; } = 0.995;
-    [JsonPropertyName("sample_max_value")] public double SampleMaxValue { get; init; } = 1.0;
-    /// <summary>Kept for the file; LCM's schedule does not use it.</summary>
-    [JsonPropertyName("timestep_spacing")] public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
     /// <summary>Multiplies t in the boundary-condition scalings c_skip and c_out (larger: closer to the exact condition).</summary>
     [JsonPropertyName("timestep_scaling")] public double TimestepScaling { get; init; } = 10.0;
-    /// <summary>Rescale betas to zero terminal SNR (Lin et al. 2023).</summary>
-    [JsonPropertyName("rescale_betas_zero_snr")] public bool RescaleBetasZeroSnr { get; init; }
 
     /// <summary>Reads a scheduler_config.json text.</summary>
     /// <exception cref="ArgumentException">An option value is unknown; the message lists the allowed values.</exception>

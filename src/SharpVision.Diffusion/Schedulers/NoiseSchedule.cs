@@ -1,6 +1,4 @@
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Schedulers;
 
@@ -104,6 +102,20 @@ internal static class NoiseSchedule
             default:
                 return x.sqrt();
         }
+    }
+
+    /// <summary>
+    /// The training betas (T, float32) of a scheduler's config, after the checks every alpha_bar scheduler's constructor
+    /// makes: num_train_timesteps positive, prediction_type and timestep_spacing defined.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option value is not defined, or trained_betas has the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">num_train_timesteps is not positive.</exception>
+    public static float[] ConfigBetas(SchedulerConfig config, TimestepSpacing timestepSpacing, bool rescaleZeroTerminalSnr)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.NumTrainTimesteps, "num_train_timesteps");
+        SchedulerOptions.RequireDefined(config.PredictionType);
+        SchedulerOptions.RequireDefined(timestepSpacing);
+        return Betas(config.BetaSchedule, config.NumTrainTimesteps, config.BetaStart, config.BetaEnd, config.TrainedBetas, rescaleZeroTerminalSnr);
     }
 
     /// <summary>alpha_bar_t = prod_{s &lt;= t} (1 - beta_s), cumulated by torch in float32 storage like diffusers.</summary>

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Schedulers;
 
 /// <summary>
@@ -67,15 +64,11 @@ public sealed class PNDMScheduler : IDiffusionScheduler
     public PNDMScheduler(PNDMSchedulerConfig? config = null)
     {
         Config = config ?? new PNDMSchedulerConfig();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Config.NumTrainTimesteps, "num_train_timesteps");
-        SchedulerOptions.RequireDefined(Config.PredictionType);
-        SchedulerOptions.RequireDefined(Config.TimestepSpacing);
+        var betas = NoiseSchedule.ConfigBetas(Config, Config.TimestepSpacing, rescaleZeroTerminalSnr: false);
         if (Config.PredictionType is not (PredictionType.Epsilon or PredictionType.VPrediction))
             throw new ArgumentException(
                 $"PNDMScheduler: prediction_type '{SchedulerOptions.ToConfigString(Config.PredictionType)}' is not supported; expected one of: epsilon, v_prediction",
                 "prediction_type");
-        var betas = NoiseSchedule.Betas(Config.BetaSchedule, Config.NumTrainTimesteps, Config.BetaStart, Config.BetaEnd,
-            Config.TrainedBetas, rescaleZeroTerminalSnr: false);
         alphasCumprod = NoiseSchedule.AlphasCumprod(betas);
         FinalAlphaCumprod = Config.SetAlphaToOne ? 1f : alphasCumprod[0];
         timesteps = Enumerable.Range(0, Config.NumTrainTimesteps).Reverse().Select(t => (double)t).ToArray();

@@ -1,8 +1,6 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Nn;
 using SharpVision.Nn.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Training;
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Training;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Nn.Data;
 
 /// <summary>Greyscale 28×28 images with class labels, as bytes (what the IDX files hold).</summary>

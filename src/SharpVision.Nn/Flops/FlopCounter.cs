@@ -1,10 +1,8 @@
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Nn.Flops;
 
-/// <summary>What <see cref="FlopCounter.Count"/> measured.</summary>
+/// <summary>What <see cref="FlopCounter"/> measured.</summary>
 /// <param name="MultiplyAccumulates">Total multiply-accumulates.</param>
 /// <param name="ByModule">Multiply-accumulates per counted module, by its name under the root (e.g. <c>layers.1.blocks.0.attn.qkv</c>).</param>
 public sealed record FlopCount(long MultiplyAccumulates, IReadOnlyDictionary<string, long> ByModule)
@@ -42,17 +40,36 @@ public static class FlopCounter
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        return Count(module, () => module.call(input));
+    }
+
+    /// <summary>
+    /// Counts the multiply-accumulates of whatever <paramref name="forward"/> runs (no_grad) through the layers of
+    /// <paramref name="model"/>; for models with several inputs (a UNet's sample, timestep and text states). Tensors the
+    /// call returns stay alive.
+    /// </summary>
+    /// <param name="model">The model; its hooks are removed afterwards.</param>
+    public static FlopCount Count(nn.Module model, Action forward)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(forward);
         var byModule = new Dictionary<string, long>(StringComparer.Ordinal);
         var removers = new List<Action>();
         void Add(string name, long macs) => byModule[name] = byModule.GetValueOrDefault(name) + macs;
-        foreach (var (name, m) in module.named_modules().Append(("", module)))
+        foreach (var (name, m) in model.named_modules().Append(("", model)))
         {
+            if (m is nn.Module<Tensor, Tensor?, Tensor> twoInputs && m is IMatmulFlops products)
+            {
+                removers.Add(twoInputs.register_forward_hook((_, x, context, y) => { Add(name, products.MatmulMacs(x, context)); return y; }).remove);
+                continue;
+            }
             if (m is not nn.Module<Tensor, Tensor> hookable) continue;
             Func<Tensor, Tensor, long>? macs = m switch
             {
                 Linear linear => (_, output) => output.numel() * linear.weight!.shape[1],
                 Conv2d conv => (_, output) => output.numel() * conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3],
-                IMatmulFlops matmul => (inputTensor, _) => matmul.MatmulMacs(inputTensor),
+                IMatmulFlops matmul => (inputTensor, _) => matmul.MatmulMacs(inputTensor, null),
                 _ => null,
             };
             if (macs is null) continue;
@@ -61,9 +78,8 @@ public static class FlopCounter
         }
         try
         {
-            using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            module.call(input);
+            forward();
         }
         finally
         {

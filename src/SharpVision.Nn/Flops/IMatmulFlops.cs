@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Nn.Flops;
 
 /// <summary>
@@ -9,5 +7,7 @@ namespace SharpVision.Nn.Flops;
 public interface IMatmulFlops
 {
     /// <summary>Multiply-accumulates of the activation×activation products of one forward on <paramref name="input"/>.</summary>
-    long MatmulMacs(Tensor input);
+    /// <param name="input">The module's (first) input.</param>
+    /// <param name="context">A two-input module's second input (cross-attention's keys and values); null otherwise.</param>
+    long MatmulMacs(Tensor input, Tensor? context);
 }

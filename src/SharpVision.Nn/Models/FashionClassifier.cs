@@ -1,6 +1,4 @@
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Nn.Models;
 
@@ -59,13 +57,13 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
     {
         Shapes.RequireRank(images, 4, "(N, 1, H, W)", nameof(images));
         Shapes.RequireDim(images, 1, 1, "(N, 1, H, W)", nameof(images));
-        var x = nn.functional.max_pool2d(nn.functional.relu(norm1.forward(conv1.forward(images))), 2);  // (N, w, 14, 14)
-        x = nn.functional.max_pool2d(nn.functional.relu(norm2.forward(conv2.forward(x))), 2);            // (N, 2w, 7, 7)
-        x = nn.functional.relu(norm3.forward(conv3.forward(x))).mean([2, 3]);                             // (N, 4w)
-        return nn.functional.relu(fc1.forward(x));
+        var x = nn.functional.max_pool2d(nn.functional.relu(norm1.call(conv1.call(images))), 2);  // (N, w, 14, 14)
+        x = nn.functional.max_pool2d(nn.functional.relu(norm2.call(conv2.call(x))), 2);            // (N, 2w, 7, 7)
+        x = nn.functional.relu(norm3.call(conv3.call(x))).mean([2, 3]);                             // (N, 4w)
+        return nn.functional.relu(fc1.call(x));
     }
 
     /// <param name="images">(N, 1, 28, 28) images in [0, 1].</param>
     /// <returns>(N, classes) logits.</returns>
-    public override Tensor forward(Tensor images) => fc2.forward(Features(images));
+    public override Tensor forward(Tensor images) => fc2.call(Features(images));
 }

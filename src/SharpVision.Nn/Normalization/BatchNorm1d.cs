@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Nn.Normalization;
 
 /// <summary>torch.nn.BatchNorm1d: batch normalization of (N, C) or (N, C, L) inputs.</summary>

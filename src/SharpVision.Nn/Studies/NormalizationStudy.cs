@@ -3,8 +3,6 @@ using SharpVision.Nn.Data;
 using SharpVision.Nn.Models;
 using SharpVision.Nn.Normalization;
 using SharpVision.Nn.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Nn.Studies;
 

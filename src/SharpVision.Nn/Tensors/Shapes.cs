@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Nn;
 
 /// <summary>Shape formatting and the shape checks public entry points use for their error messages.</summary>

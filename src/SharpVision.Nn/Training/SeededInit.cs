@@ -1,7 +1,5 @@
 using SharpVision.Nn.Normalization;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Nn.Training;
 

@@ -52,9 +52,9 @@ public sealed class DownsampledAttention : nn.Module<Tensor, Tensor, Tensor, Ten
     public override Tensor forward(Tensor q, Tensor k, Tensor v)
     {
         using var scope = NewDisposeScope();
-        var qh = SeparateHeads(q_proj.forward(q));
-        var kh = SeparateHeads(k_proj.forward(k));
-        var vh = SeparateHeads(v_proj.forward(v));
+        var qh = SeparateHeads(q_proj.call(q));
+        var kh = SeparateHeads(k_proj.call(k));
+        var vh = SeparateHeads(v_proj.call(v));
         Tensor output;
         if (UseScaledDotProductAttention)
         {
@@ -69,7 +69,7 @@ public sealed class DownsampledAttention : nn.Module<Tensor, Tensor, Tensor, Ten
         }
         // (B, heads, Nq, c) -> (B, Nq, heads, c) -> (B, Nq, internal)
         var merged = output.transpose(1, 2).reshape(output.shape[0], output.shape[2], -1);
-        return out_proj.forward(merged).MoveToOuterDisposeScope();
+        return out_proj.call(merged).MoveToOuterDisposeScope();
     }
 
     /// <summary>(B, N, C) → (B, heads, N, C / heads).</summary>

@@ -90,10 +90,10 @@ public sealed class ImageEncoderViT : SamImageEncoder
         if (x.dim() != 4 || x.shape[2] != ImgSize || x.shape[3] != ImgSize)
             throw new ArgumentException($"x must be (B, C, {ImgSize}, {ImgSize}); got {Shapes.Format(x)}", nameof(x));
         using var scope = NewDisposeScope();
-        var h = patch_embed.forward(x); // (B, h, w, C)
+        var h = patch_embed.call(x); // (B, h, w, C)
         if (pos_embed is not null) h = h + pos_embed;
-        foreach (var block in blocks) h = block.forward(h);
-        var y = neck.forward(h.permute(0, 3, 1, 2)); // (B, h, w, C) -> (B, C, h, w)
+        foreach (var block in blocks) h = block.call(h);
+        var y = neck.call(h.permute(0, 3, 1, 2)); // (B, h, w, C) -> (B, C, h, w)
         return y.MoveToOuterDisposeScope();
     }
 }

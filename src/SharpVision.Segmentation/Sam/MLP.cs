@@ -35,7 +35,7 @@ public sealed class MLP : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         for (int i = 0; i < layers.Count; i++)
         {
-            x = layers[i].forward(x);
+            x = layers[i].call(x);
             if (i < layers.Count - 1) x = nn.functional.relu(x);
         }
         if (sigmoidOutput) x = x.sigmoid();

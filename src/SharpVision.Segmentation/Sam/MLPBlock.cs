@@ -30,8 +30,8 @@ public sealed class MLPBlock : nn.Module<Tensor, Tensor>
     /// <param name="x">(..., embeddingDim).</param>
     public override Tensor forward(Tensor x)
     {
-        using var h = lin1.forward(x);
-        using var a = act.forward(h);
-        return lin2.forward(a);
+        using var h = lin1.call(x);
+        using var a = act.call(h);
+        return lin2.call(a);
     }
 }

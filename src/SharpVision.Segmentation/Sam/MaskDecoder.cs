@@ -13,7 +13,7 @@ namespace SharpVision.Segmentation.Sam;
 /// token through an MLP head predicts each mask's quality. Follows segment-anything
 /// modeling/mask_decoder.py <c>MaskDecoder</c> (dca509f).
 /// </summary>
-public sealed class MaskDecoder : nn.Module
+public sealed class MaskDecoder : nn.Module<Tensor, Tensor, Tensor, Tensor, bool, (Tensor Masks, Tensor IouPred)>
 {
     public readonly TwoWayTransformer transformer;
     public readonly Embedding iou_token;
@@ -69,7 +69,7 @@ public sealed class MaskDecoder : nn.Module
     /// <param name="densePromptEmbeddings">(B, C, h, w) mask embeddings.</param>
     /// <param name="multimaskOutput">Three masks (tokens 1..3) or one (token 0).</param>
     /// <returns>Low-resolution mask logits (B, M, 4h, 4w) and IoU predictions (B, M), M = 3 or 1.</returns>
-    public (Tensor Masks, Tensor IouPred) forward(Tensor imageEmbeddings, Tensor imagePe, Tensor sparsePromptEmbeddings,
+    public override (Tensor Masks, Tensor IouPred) forward(Tensor imageEmbeddings, Tensor imagePe, Tensor sparsePromptEmbeddings,
         Tensor densePromptEmbeddings, bool multimaskOutput)
     {
         Shapes.RequireRank(imageEmbeddings, 4, "(1, C, h, w)", nameof(imageEmbeddings));
@@ -98,17 +98,17 @@ public sealed class MaskDecoder : nn.Module
         var posSrc = imagePe.repeat_interleave(tokens.shape[0], 0);
         long b = src.shape[0], c = src.shape[1], h = src.shape[2], w = src.shape[3];
 
-        var (hs, keys) = transformer.forward(src, posSrc, tokens);
+        var (hs, keys) = transformer.call(src, posSrc, tokens);
         var iouTokenOut = hs.select(1, 0);
         var maskTokensOut = hs.slice(1, 1, 1 + NumMaskTokens, 1);
 
-        var upscaled = output_upscaling.forward(keys.transpose(1, 2).view(b, c, h, w)); // (B, hw, C) -> (B, C, h, w)
+        var upscaled = output_upscaling.call(keys.transpose(1, 2).view(b, c, h, w)); // (B, hw, C) -> (B, C, h, w)
         var hyperIn = stack(Enumerable.Range(0, (int)NumMaskTokens)
-            .Select(i => output_hypernetworks_mlps[i].forward(maskTokensOut.select(1, i))).ToArray(), 1); // (B, T, C/8)
+            .Select(i => output_hypernetworks_mlps[i].call(maskTokensOut.select(1, i))).ToArray(), 1); // (B, T, C/8)
         long ub = upscaled.shape[0], uc = upscaled.shape[1], uh = upscaled.shape[2], uw = upscaled.shape[3];
         var masks = hyperIn.matmul(upscaled.view(ub, uc, uh * uw)).view(ub, -1, uh, uw); // (B, T, 4h, 4w)
 
-        var iouPred = iou_prediction_head.forward(iouTokenOut);
+        var iouPred = iou_prediction_head.call(iouTokenOut);
         return (masks.MoveToOuterDisposeScope(), iouPred.MoveToOuterDisposeScope());
     }
 }

@@ -26,7 +26,7 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     /// <returns>(B, H / patch, W / patch, embedDim).</returns>
     public override Tensor forward(Tensor x)
     {
-        using var y = proj.forward(x);
+        using var y = proj.call(x);
         return y.permute(0, 2, 3, 1); // (B, C, h, w) -> (B, h, w, C)
     }
 }

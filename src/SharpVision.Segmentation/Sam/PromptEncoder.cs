@@ -16,7 +16,7 @@ namespace SharpVision.Segmentation.Sam;
 /// dropped), 2 and 3 the top-left and bottom-right corners of a box given as points (the embeddings
 /// <c>point_embeddings.2/3</c>, as segment-anything's ONNX export encodes boxes).
 /// </remarks>
-public sealed class PromptEncoder : nn.Module
+public sealed class PromptEncoder : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?, (Tensor Sparse, Tensor Dense)>
 {
     public readonly PositionEmbeddingRandom pe_layer;
     public readonly ModuleList<Embedding> point_embeddings;
@@ -71,7 +71,7 @@ public sealed class PromptEncoder : nn.Module
     /// <returns>(1, EmbedDim, H, W).</returns>
     public Tensor GetDensePe()
     {
-        using var pe = pe_layer.forward(ImageEmbeddingSize);
+        using var pe = pe_layer.call(ImageEmbeddingSize);
         return pe.unsqueeze(0);
     }
 
@@ -82,7 +82,7 @@ public sealed class PromptEncoder : nn.Module
     /// <param name="masks">(B, 1, 4h, 4w) low-resolution mask logits.</param>
     /// <returns>Sparse (B, N', EmbedDim) tokens and dense (B, EmbedDim, h, w) embeddings.</returns>
     /// <exception cref="ArgumentException">A shape, a label or the batch sizes are wrong.</exception>
-    public (Tensor Sparse, Tensor Dense) forward(Tensor? pointCoords, Tensor? pointLabels, Tensor? boxes, Tensor? masks)
+    public override (Tensor Sparse, Tensor Dense) forward(Tensor? pointCoords, Tensor? pointLabels, Tensor? boxes, Tensor? masks)
     {
         long bs = Validate(pointCoords, pointLabels, boxes, masks);
         using var scope = NewDisposeScope();
@@ -92,7 +92,7 @@ public sealed class PromptEncoder : nn.Module
         if (boxes is not null) parts.Add(EmbedBoxes(boxes));
         var sparse = cat(parts, 1);
         var dense = masks is not null
-            ? mask_downscaling.forward(masks.to(dtype))
+            ? mask_downscaling.call(masks.to(dtype))
             : no_mask_embed.weight.reshape(1, -1, 1, 1).expand(bs, -1, ImageEmbeddingSize.H, ImageEmbeddingSize.W);
         return (sparse.MoveToOuterDisposeScope(), dense.MoveToOuterDisposeScope());
     }

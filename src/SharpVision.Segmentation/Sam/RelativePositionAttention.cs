@@ -70,7 +70,7 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long b = x.shape[0], h = x.shape[1], w = x.shape[2];
         // (3, B, heads, H*W, head_dim)
-        var qkvOut = qkv.forward(x).reshape(b, h * w, 3, numHeads, -1).permute(2, 0, 3, 1, 4);
+        var qkvOut = qkv.call(x).reshape(b, h * w, 3, numHeads, -1).permute(2, 0, 3, 1, 4);
         // each (B*heads, H*W, head_dim)
         var parts = qkvOut.reshape(3, b * numHeads, h * w, -1).unbind(0);
         Tensor q = parts[0], k = parts[1], v = parts[2];
@@ -101,7 +101,7 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
         var output = outputs.Count == 1 ? outputs[0] : cat(outputs, 1); // (B*heads, H*W, head_dim)
         // (B*heads, H*W, hd) -> (B, heads, H, W, hd) -> (B, H, W, heads, hd) -> (B, H, W, C)
         var merged = output.view(b, numHeads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1);
-        return proj.forward(merged).MoveToOuterDisposeScope();
+        return proj.call(merged).MoveToOuterDisposeScope();
     }
 
     /// <summary>

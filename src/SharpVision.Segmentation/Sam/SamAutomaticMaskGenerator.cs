@@ -50,7 +50,7 @@ public sealed class SamAutomaticMaskGenerator
     /// <param name="minMaskRegionArea">Holes and islands smaller than this many pixels are removed; 0 skips it.</param>
     /// <param name="outputMode">The form of each record's mask.</param>
     /// <exception cref="ArgumentOutOfRangeException">A count is zero or negative.</exception>
-    public SamAutomaticMaskGenerator(Sam model, int pointsPerSide = 32, int pointsPerBatch = 64, double predIouThresh = 0.88,
+    public SamAutomaticMaskGenerator(SamModel model, int pointsPerSide = 32, int pointsPerBatch = 64, double predIouThresh = 0.88,
         double stabilityScoreThresh = 0.95, double stabilityScoreOffset = 1.0, double boxNmsThresh = 0.7, int cropNLayers = 0,
         double cropNmsThresh = 0.7, double cropOverlapRatio = 512.0 / 1500, int cropNPointsDownscaleFactor = 1,
         int minMaskRegionArea = 0, SamOutputMode outputMode = SamOutputMode.BinaryMask)
@@ -158,8 +158,8 @@ public sealed class SamAutomaticMaskGenerator
         int perPoint = (int)prediction.Masks.shape[1];
         var masks = prediction.Masks.flatten(0, 1);            // (count * 3, h, w) logits, point-major
         var iou = prediction.IouPredictions.flatten(0, 1).to(ScalarType.Float64).data<double>().ToArray();
-        var stability = SamMaskUtils.StabilityScore(masks, Sam.MaskThreshold, StabilityScoreOffset).to(ScalarType.Float64).data<double>().ToArray();
-        var binary = masks.gt(Sam.MaskThreshold);
+        var stability = SamMaskUtils.StabilityScore(masks, SamModel.MaskThreshold, StabilityScoreOffset).to(ScalarType.Float64).data<double>().ToArray();
+        var binary = masks.gt(SamModel.MaskThreshold);
         var boxes = SamMaskUtils.MaskToBox(binary);            // (count * 3, 4) in crop coordinates
         var nearEdge = SamMaskUtils.IsBoxNearCropEdge(boxes, crop, [0, 0, origSize.W, origSize.H]).data<bool>().ToArray();
         var boxValues = boxes.data<long>().ToArray();

@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 namespace SharpVision.Segmentation.Sam;
 
 /// <summary>
-/// What <see cref="Sam"/> needs of an image encoder: a square input side and a forward from the
+/// What <see cref="SamModel"/> needs of an image encoder: a square input side and a forward from the
 /// normalised, padded image to the image embedding. Implemented by segment-anything's
 /// <see cref="ImageEncoderViT"/> and MobileSAM's <see cref="TinyViT"/>; both are stored under the field
-/// name <c>image_encoder</c>, so checkpoints of either load into a <see cref="Sam"/>.
+/// name <c>image_encoder</c>, so checkpoints of either load into a <see cref="SamModel"/>.
 /// </summary>
 public abstract class SamImageEncoder : nn.Module<Tensor, Tensor>
 {

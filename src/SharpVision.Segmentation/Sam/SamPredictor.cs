@@ -16,7 +16,7 @@ public sealed class SamPredictor : IDisposable
     Tensor? densePe; // the prompt encoder's grid encoding: constant, so computed once per image rather than per prompt
 
     /// <summary>The model predictions come from.</summary>
-    public Sam Model { get; }
+    public SamModel Model { get; }
     /// <summary>The resize to the model's input size.</summary>
     public ResizeLongestSide Transform { get; }
     /// <summary>Whether an image embedding is cached.</summary>
@@ -27,7 +27,7 @@ public sealed class SamPredictor : IDisposable
     public (int H, int W) InputSize { get; private set; }
 
     /// <param name="model">The model; the predictor does not own it.</param>
-    public SamPredictor(Sam model)
+    public SamPredictor(SamModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
@@ -204,7 +204,7 @@ public sealed class SamPredictor : IDisposable
         var (sparse, dense) = Model.prompt_encoder.forward(pointCoords?.to(device), pointLabels?.to(device), boxes?.to(device), maskInput?.to(device));
         var (lowRes, iou) = Model.mask_decoder.forward(features, densePe!, sparse, dense, multimaskOutput);
         var masks = Model.PostprocessMasks(lowRes, InputSize, OriginalSize);
-        if (!returnLogits) masks = masks.gt(Sam.MaskThreshold);
+        if (!returnLogits) masks = masks.gt(SamModel.MaskThreshold);
         return new SamPrediction(masks.MoveToOuterDisposeScope(), iou.MoveToOuterDisposeScope(), lowRes.MoveToOuterDisposeScope());
     }
 

@@ -108,5 +108,5 @@ public sealed class TinyViTAttention : nn.Module<Tensor, Tensor>, IMatmulFlops
     }
 
     /// <summary>q kᵀ and attn·v: 2 · B · heads · N² · key_dim multiply-accumulates.</summary>
-    public long MatmulMacs(Tensor input) => 2 * input.shape[0] * numHeads * input.shape[1] * input.shape[1] * keyDim;
+    public long MatmulMacs(Tensor input, Tensor? context) => 2 * input.shape[0] * numHeads * input.shape[1] * input.shape[1] * keyDim;
 }

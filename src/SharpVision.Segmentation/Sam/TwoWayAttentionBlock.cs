@@ -56,24 +56,24 @@ public sealed class TwoWayAttentionBlock : nn.Module<Tensor, Tensor, Tensor, Ten
         using var scope = NewDisposeScope();
         if (SkipFirstLayerPe)
         {
-            queries = self_attn.forward(queries, queries, queries);
+            queries = self_attn.call(queries, queries, queries);
         }
         else
         {
             var q0 = queries + queryPe;
-            queries = queries + self_attn.forward(q0, q0, queries);
+            queries = queries + self_attn.call(q0, q0, queries);
         }
-        queries = norm1.forward(queries);
+        queries = norm1.call(queries);
 
         var q = queries + queryPe;
         var k = keys + keyPe;
-        queries = norm2.forward(queries + cross_attn_token_to_image.forward(q, k, keys));
+        queries = norm2.call(queries + cross_attn_token_to_image.call(q, k, keys));
 
-        queries = norm3.forward(queries + mlp.forward(queries));
+        queries = norm3.call(queries + mlp.call(queries));
 
         q = queries + queryPe;
         k = keys + keyPe;
-        keys = norm4.forward(keys + cross_attn_image_to_token.forward(k, q, queries));
+        keys = norm4.call(keys + cross_attn_image_to_token.call(k, q, queries));
 
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
     }

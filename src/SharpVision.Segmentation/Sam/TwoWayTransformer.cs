@@ -64,11 +64,11 @@ public sealed class TwoWayTransformer : nn.Module<Tensor, Tensor, Tensor, (Tenso
         var keyPe = imagePe.flatten(2).permute(0, 2, 1);
         var queries = pointEmbedding;
         foreach (var layer in layers)
-            (queries, keys) = layer.forward(queries, keys, pointEmbedding, keyPe);
+            (queries, keys) = layer.call(queries, keys, pointEmbedding, keyPe);
 
         var q = queries + pointEmbedding;
         var k = keys + keyPe;
-        queries = norm_final_attn.forward(queries + final_attn_token_to_image.forward(q, k, keys));
+        queries = norm_final_attn.call(queries + final_attn_token_to_image.call(q, k, keys));
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
     }
 }

@@ -48,19 +48,19 @@ public sealed class ViTBlock : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var shortcut = x;
-        var h = norm1.forward(x);
+        var h = norm1.call(x);
         if (WindowSize > 0)
         {
             long height = h.shape[1], width = h.shape[2];
             var (windows, padded) = WindowPartition(h, WindowSize);
-            h = WindowUnpartition(attn.forward(windows), WindowSize, padded, (height, width));
+            h = WindowUnpartition(attn.call(windows), WindowSize, padded, (height, width));
         }
         else
         {
-            h = attn.forward(h);
+            h = attn.call(h);
         }
         var y = shortcut + h;
-        y = y + mlp.forward(norm2.forward(y));
+        y = y + mlp.call(norm2.call(y));
         return y.MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using SharpVision.Segmentation.Data;
+using SharpVision.Segmentation.Sam;
 using static TorchSharp.torch;
 
 namespace SharpVision.Segmentation.Training;
@@ -63,7 +64,7 @@ public static class SamEvaluator
     /// <param name="promptSeed">Seed of the prompt draws.</param>
     /// <param name="exampleScenes">How many of the first scenes keep their predictions for pictures.</param>
     /// <param name="progress">Called with the number of scenes done.</param>
-    public static SamEvaluation Evaluate(Sam.Sam model, FashionMnistScenes scenes, int count, int promptSeed = 0, int exampleScenes = 0,
+    public static SamEvaluation Evaluate(SamModel model, FashionMnistScenes scenes, int count, int promptSeed = 0, int exampleScenes = 0,
         int batchScenes = 8, Action<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -81,7 +82,7 @@ public static class SamEvaluator
         {
             using var scope = NewDisposeScope();
             var batch = scenes.Range(start, Math.Min(batchScenes, count - start)).ToList();
-            var embeddings = model.image_encoder.forward(SamSceneRunner.ImageBatch(model, batch));
+            var embeddings = model.image_encoder.call(SamSceneRunner.ImageBatch(model, batch));
             for (int b = 0; b < batch.Count; b++)
             {
                 int index = start + b;
@@ -113,7 +114,7 @@ public static class SamEvaluator
 
     sealed record ObjectResult(bool[] Mask, double PredictedIou, IReadOnlyList<PromptPoint> Points, PixelBox? Box);
 
-    static List<ObjectResult> Run(Sam.Sam model, Tensor embedding, SegmentationScene scene, PromptSetting setting, Random rng)
+    static List<ObjectResult> Run(SamModel model, Tensor embedding, SegmentationScene scene, PromptSetting setting, Random rng)
     {
         int k = scene.Objects.Count, s = scene.Size;
         bool box = setting == PromptSetting.OneBox;

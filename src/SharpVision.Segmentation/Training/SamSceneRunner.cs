@@ -27,7 +27,7 @@ public static class SamSceneRunner
     /// <summary>The scenes as a normalised model input.</summary>
     /// <returns>(B, 3, S, S) in the model's dtype.</returns>
     /// <exception cref="ArgumentException">A scene's canvas is not the model's input size.</exception>
-    public static Tensor ImageBatch(Sam.Sam model, IReadOnlyList<SegmentationScene> scenes)
+    public static Tensor ImageBatch(SamModel model, IReadOnlyList<SegmentationScene> scenes)
     {
         long s = model.image_encoder.ImgSize;
         foreach (var scene in scenes)
@@ -42,7 +42,7 @@ public static class SamSceneRunner
     /// <summary>Decodes one prompt per object of one scene. All prompts must have the same number of clicks and all or none a box.</summary>
     /// <param name="embedding">(1, C, h, w) the scene's image embedding.</param>
     /// <param name="maskInput">(K, 1, 4h, 4w) previous low-resolution logits, or null.</param>
-    public static SceneDecoding Decode(Sam.Sam model, Tensor embedding, IReadOnlyList<ObjectPrompt> prompts, Tensor? maskInput, bool multimask)
+    public static SceneDecoding Decode(SamModel model, Tensor embedding, IReadOnlyList<ObjectPrompt> prompts, Tensor? maskInput, bool multimask)
     {
         int k = prompts.Count, n = prompts[0].Points.Count;
         bool boxes = prompts[0].Box is not null;
@@ -58,8 +58,8 @@ public static class SamSceneRunner
         }
         if (boxes)
             box = tensor(prompts.SelectMany(p => new[] { (float)p.Box!.Value.X0, (float)p.Box.Value.Y0, (float)p.Box.Value.X1, (float)p.Box.Value.Y1 }).ToArray(), [k, 4], device: device);
-        var (sparse, dense) = model.prompt_encoder.forward(coords, labels, box, maskInput);
-        var (lowRes, iou) = model.mask_decoder.forward(embedding, model.prompt_encoder.GetDensePe(), sparse, dense, multimask);
+        var (sparse, dense) = model.prompt_encoder.call(coords, labels, box, maskInput);
+        var (lowRes, iou) = model.mask_decoder.call(embedding, model.prompt_encoder.GetDensePe(), sparse, dense, multimask);
         long s = model.image_encoder.ImgSize;
         var masks = nn.functional.interpolate(lowRes, size: [s, s], mode: InterpolationMode.Bilinear, align_corners: false);
         return new SceneDecoding(lowRes.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), iou.MoveToOuterDisposeScope());

@@ -55,7 +55,7 @@ public sealed class SamTrainer : IDisposable
     readonly AdamW optimizer;
 
     /// <summary>The model being trained.</summary>
-    public Sam.Sam Model { get; }
+    public SamModel Model { get; }
     /// <summary>The training scenes.</summary>
     public FashionMnistScenes Scenes { get; }
     /// <summary>Hyperparameters.</summary>
@@ -66,7 +66,7 @@ public sealed class SamTrainer : IDisposable
     public string? LastCheckpoint { get; private set; }
 
     /// <param name="model">A model whose input size equals the scenes' canvas.</param>
-    public SamTrainer(Sam.Sam model, FashionMnistScenes scenes, SamTrainingOptions options)
+    public SamTrainer(SamModel model, FashionMnistScenes scenes, SamTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scenes);
@@ -110,7 +110,7 @@ public sealed class SamTrainer : IDisposable
     }
 
     /// <summary>The SAM training loss of a batch with simulated interactive prompts.</summary>
-    public static SamLossResult ComputeLoss(Sam.Sam model, IReadOnlyList<SegmentationScene> batch, Random rng, SamTrainingOptions options)
+    public static SamLossResult ComputeLoss(SamModel model, IReadOnlyList<SegmentationScene> batch, Random rng, SamTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) throw new ArgumentException("batch holds no scenes", nameof(batch));
@@ -212,7 +212,7 @@ public sealed class SamTrainer : IDisposable
     {
         var (config, modelPath, state) = ReadCheckpoint(path);
         var directory = Path.GetDirectoryName(modelPath)!;
-        var model = Sam.Sam.FromCheckpoint(modelPath, config);
+        var model = SamModel.FromCheckpoint(modelPath, config);
         var options = learningRate is double lr ? state.Training with { LearningRate = lr } : state.Training;
         var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), options) { LastCheckpoint = directory };
         var moments = StateDict.LoadPyTorch(Path.Combine(directory, state.OptimizerFile));

@@ -1,10 +1,22 @@
 using System.Text.Json.Serialization;
+using SharpVision.Segmentation.Sam;
 
 namespace SharpVision.Segmentation.Training;
 
 /// <summary>Hyperparameters of <see cref="SamTrainer"/>; saved with every checkpoint.</summary>
 public sealed record SamTrainingOptions
 {
+    /// <summary>
+    /// The model the Fashion-MNIST scenes recipe trains unless given a config (<c>sam train</c>, the tour's SAM section):
+    /// small enough to train on two CPU cores: 64×64 input, 8×8 patches (an 8×8 embedding grid), a 2-block ViT of width 64
+    /// (4 heads, windows of 4, block 1 global), prompt/decoder width 64.
+    /// </summary>
+    public static SamConfig DefaultModel { get; } = new()
+    {
+        ImageSize = 64, PatchSize = 8, EncoderEmbedDim = 64, EncoderDepth = 2, EncoderNumHeads = 4, EncoderGlobalAttnIndexes = [1],
+        WindowSize = 4, PromptEmbedDim = 64, MaskInChans = 16, DecoderMlpDim = 256, DecoderNumHeads = 4, IouHeadHiddenDim = 64,
+    };
+
     /// <summary>Scenes per optimiser step (each contributes one prompt per object).</summary>
     [JsonPropertyName("batch_scenes")] public int BatchScenes { get; init; } = 4;
     /// <summary>Peak AdamW learning rate.</summary>

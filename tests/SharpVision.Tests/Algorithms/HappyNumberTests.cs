@@ -1,8 +1,6 @@
 using CsCheck;
 using SharpVision.Algorithms.HashTables;
 
-using SharpVision.Tests.Testing;
-
 namespace SharpVision.Tests.Algorithms;
 
 public sealed class HappyNumberTests

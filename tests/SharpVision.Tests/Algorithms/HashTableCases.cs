@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SharpVision.Tests.Parity;
 
 namespace SharpVision.Tests.Algorithms;
 

@@ -2,8 +2,6 @@ using System.Text;
 using CsCheck;
 using SharpVision.Algorithms.HashTables;
 
-using SharpVision.Tests.Testing;
-
 namespace SharpVision.Tests.Algorithms;
 
 public sealed class ValidAnagramTests

@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Models.Blocks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Autoencoders;
 

@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Models.Autoencoders;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 
 namespace SharpVision.Tests.Autoencoders;
 

@@ -1,20 +1,10 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Autoencoders;
 
-public sealed class AutoencoderKLTests : IDisposable
+public sealed class AutoencoderKLTests() : TempFolderTest("sv-akl-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-akl-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string Fixture => FixtureRoot.Combine("vae", "autoencoder_kl_small");
 
     static AutoencoderKLConfig Small(Func<AutoencoderKLConfig, AutoencoderKLConfig>? edit = null)
@@ -32,11 +22,7 @@ public sealed class AutoencoderKLTests : IDisposable
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint()
     {
         using var model = new AutoencoderKL(AutoencoderKLConfig.FromFile(Path.Combine(Fixture, AutoencoderKL.ConfigFileName)));
-        var reference = StateDict.LoadSafetensors(Path.Combine(Fixture, AutoencoderKL.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference)
-            Assert.True(t.shape.SequenceEqual(ours[key].shape), $"{key}: reference {string.Join(",", t.shape)} vs ours {string.Join(",", ours[key].shape)}");
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(Fixture, AutoencoderKL.WeightsFileName), model);
     }
 
     [Fact]
@@ -57,9 +43,9 @@ public sealed class AutoencoderKLTests : IDisposable
         using var model = new AutoencoderKL(Small(c => c with { UseQuantConv = false, UsePostQuantConv = false }));
         Assert.DoesNotContain(model.state_dict().Keys, k => k.Contains("quant_conv"));
         model.eval();
-        model.SavePretrained(temp);
-        Assert.Contains("\"_class_name\": \"AutoencoderKL\"", File.ReadAllText(Path.Combine(temp, AutoencoderKL.ConfigFileName)));
-        using var loaded = AutoencoderKL.FromPretrained(temp);
+        model.SavePretrained(Temp);
+        Assert.Contains("\"_class_name\": \"AutoencoderKL\"", File.ReadAllText(Path.Combine(Temp, AutoencoderKL.ConfigFileName)));
+        using var loaded = AutoencoderKL.FromPretrained(Temp);
         using var noGrad = torch.no_grad();
         var x = randn(2, 1, 8, 8);
         Assert.True(model.forward(x).eq(loaded.forward(x)).all().item<bool>());

@@ -1,21 +1,11 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Autoencoders;
 
-public sealed class VQModelTests : IDisposable
+public sealed class VQModelTests() : TempFolderTest("sv-vqm-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-vqm-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string Fixture => FixtureRoot.Combine("vq", "vq_model_small");
 
     internal static VQModelConfig Small(Func<VQModelConfig, VQModelConfig>? edit = null)
@@ -33,11 +23,7 @@ public sealed class VQModelTests : IDisposable
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint()
     {
         using var model = new VQModel(VQModelConfig.FromFile(Path.Combine(Fixture, VQModel.ConfigFileName)));
-        var reference = StateDict.LoadSafetensors(Path.Combine(Fixture, VQModel.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference)
-            Assert.True(t.shape.SequenceEqual(ours[key].shape), $"{key}: reference {string.Join(",", t.shape)} vs ours {string.Join(",", ours[key].shape)}");
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(Fixture, VQModel.WeightsFileName), model);
     }
 
     [Fact]
@@ -74,12 +60,12 @@ public sealed class VQModelTests : IDisposable
         torch.manual_seed(3);
         using var model = new VQModel(Small(c => c with { VqEmbedDim = 5 }));
         model.eval();
-        model.SavePretrained(temp);
-        var json = File.ReadAllText(Path.Combine(temp, VQModel.ConfigFileName));
+        model.SavePretrained(Temp);
+        var json = File.ReadAllText(Path.Combine(Temp, VQModel.ConfigFileName));
         Assert.Contains("\"_class_name\": \"VQModel\"", json);
-        Assert.Empty(Directory.GetFiles(temp, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Temp, "*.tmp"));
 
-        using var loaded = VQModel.FromPretrained(temp);
+        using var loaded = VQModel.FromPretrained(Temp);
         Assert.Equal((model.Config with { Extra = null }).ToJson(), (loaded.Config with { Extra = null }).ToJson());
         using var noGrad = torch.no_grad();
         var x = randn(2, 1, 12, 12);
@@ -97,10 +83,10 @@ public sealed class VQModelTests : IDisposable
         using var model = new VQModel(Small(), ema);
         model.train();
         using (torch.no_grad()) model.forward(randn(2, 1, 8, 8));
-        model.SavePretrained(temp);
-        using var loaded = VQModel.FromPretrained(temp, quantizer: ema);
+        model.SavePretrained(Temp);
+        using var loaded = VQModel.FromPretrained(Temp, quantizer: ema);
         Assert.Equal(1L, loaded.quantize.ema_steps!.item<long>());
-        var e = Assert.Throws<CheckpointMismatchException>(() => VQModel.FromPretrained(temp));
+        var e = Assert.Throws<CheckpointMismatchException>(() => VQModel.FromPretrained(Temp));
         Assert.Contains("quantize.ema_cluster_size", e.UnexpectedKeys);
     }
 
@@ -139,12 +125,12 @@ public sealed class VQModelTests : IDisposable
     [Fact]
     public void WeightsOfAnotherModelAreRejected()
     {
-        Directory.CreateDirectory(temp);
-        File.Copy(Path.Combine(FixtureRoot.Combine("vae", "autoencoder_kl_small"), VQModel.WeightsFileName), Path.Combine(temp, VQModel.WeightsFileName));
-        File.Copy(Path.Combine(Fixture, VQModel.ConfigFileName), Path.Combine(temp, VQModel.ConfigFileName));
-        var e = Assert.Throws<CheckpointMismatchException>(() => VQModel.FromPretrained(temp));
+        Directory.CreateDirectory(Temp);
+        File.Copy(Path.Combine(FixtureRoot.Combine("vae", "autoencoder_kl_small"), VQModel.WeightsFileName), Path.Combine(Temp, VQModel.WeightsFileName));
+        File.Copy(Path.Combine(Fixture, VQModel.ConfigFileName), Path.Combine(Temp, VQModel.ConfigFileName));
+        var e = Assert.Throws<CheckpointMismatchException>(() => VQModel.FromPretrained(Temp));
         Assert.Contains("quantize.embedding.weight", e.MissingKeys);
-        File.WriteAllText(Path.Combine(temp, VQModel.ConfigFileName), "{\"_class_name\": \"AutoencoderKL\"}");
-        Assert.Throws<InvalidDataException>(() => VQModel.FromPretrained(temp));
+        File.WriteAllText(Path.Combine(Temp, VQModel.ConfigFileName), "{\"_class_name\": \"AutoencoderKL\"}");
+        Assert.Throws<InvalidDataException>(() => VQModel.FromPretrained(Temp));
     }
 }

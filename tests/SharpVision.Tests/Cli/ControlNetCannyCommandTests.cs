@@ -1,5 +1,4 @@
 using SharpVision.Cli.Output;
-using SharpVision.Tests.Parity;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 
 namespace SharpVision.Tests.Cli;

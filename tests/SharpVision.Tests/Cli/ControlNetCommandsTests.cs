@@ -1,7 +1,6 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Tests.Diffusion;
-using TorchSharp;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 
 namespace SharpVision.Tests.Cli;

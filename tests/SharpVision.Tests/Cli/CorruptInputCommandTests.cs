@@ -2,7 +2,6 @@ using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Tests.Fuzzing;
-using SharpVision.Tests.Parity;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 
 namespace SharpVision.Tests.Cli;

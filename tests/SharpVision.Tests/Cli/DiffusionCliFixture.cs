@@ -2,7 +2,6 @@ using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
 using SharpVision.Diffusion.Models;
 using SharpVision.Tests.Diffusion;
-using TorchSharp;
 
 namespace SharpVision.Tests.Cli;
 

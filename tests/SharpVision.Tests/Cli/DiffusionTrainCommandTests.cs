@@ -1,22 +1,16 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Training;
 using SharpVision.Tests.Diffusion;
+using SharpVision.Tests.Testing;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 
 namespace SharpVision.Tests.Cli;
 
 [Collection(ConsoleCollection.Name)]
-public sealed class DiffusionTrainCommandTests : IDisposable
+public sealed class DiffusionTrainCommandTests() : TempFolderTest("sv-traincli-", create: true)
 {
-    readonly string root = TinyDiffusion.TempDir("sv-traincli-");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-    }
-
     string[] Train(params string[] more) =>
-        ["diffusion", "train", "--out", root, "--limit", "32", "--batch", "8", "--channels", "8,16", "--timesteps", "50",
+        ["diffusion", "train", "--out", Temp, "--limit", "32", "--batch", "8", "--channels", "8,16", "--timesteps", "50",
          "--warmup", "1", "--checkpoint-every", "2", "--sample-every", "2", "--sample-steps", "2", .. more];
 
     [Fact]
@@ -24,18 +18,18 @@ public sealed class DiffusionTrainCommandTests : IDisposable
     {
         var first = Run(Train("--steps", "2", "--conditional", "--objective", "v_prediction"));
         Assert.True(first.Code == 0, first.Err);
-        Assert.True(File.Exists(Path.Combine(root, "samples", "step-00000002.png")));
-        Assert.True(File.Exists(Path.Combine(root, "checkpoints", "checkpoint-00000002", DiffusionTrainer.CompleteMarker)));
-        using (var ema = UNet2DModel.FromPretrained(Path.Combine(root, "ema")))
+        Assert.True(File.Exists(Path.Combine(Temp, "samples", "step-00000002.png")));
+        Assert.True(File.Exists(Path.Combine(Temp, "checkpoints", "checkpoint-00000002", DiffusionTrainer.CompleteMarker)));
+        using (var ema = UNet2DModel.FromPretrained(Path.Combine(Temp, "ema")))
             Assert.Equal(11, ema.Config.NumClassEmbeds);
 
         var resumed = Run(Train("--steps", "4", "--resume"));
         Assert.True(resumed.Code == 0, resumed.Err);
-        Assert.True(File.Exists(Path.Combine(root, "checkpoints", "checkpoint-00000004", DiffusionTrainer.CompleteMarker)));
-        Assert.Contains("v_prediction", File.ReadAllText(Path.Combine(root, "scheduler", "scheduler_config.json")));
+        Assert.True(File.Exists(Path.Combine(Temp, "checkpoints", "checkpoint-00000004", DiffusionTrainer.CompleteMarker)));
+        Assert.Contains("v_prediction", File.ReadAllText(Path.Combine(Temp, "scheduler", "scheduler_config.json")));
 
-        var sample = Run("diffusion", "sample", "--model", Path.Combine(root, "ema"), "--scheduler", Path.Combine(root, "scheduler"),
-            "--steps", "2", "--count", "2", "--class", "3", "--guidance", "2", "--out", Path.Combine(root, "s.png"));
+        var sample = Run("diffusion", "sample", "--model", Path.Combine(Temp, "ema"), "--scheduler", Path.Combine(Temp, "scheduler"),
+            "--steps", "2", "--count", "2", "--class", "3", "--guidance", "2", "--out", Path.Combine(Temp, "s.png"));
         Assert.True(sample.Code == 0, sample.Err);
     }
 
@@ -46,7 +40,7 @@ public sealed class DiffusionTrainCommandTests : IDisposable
         Assert.Equal(2, r.Code);
         Assert.Contains("diverged", r.Err);
         Assert.Contains("checkpoint-", r.Err);
-        Assert.NotNull(DiffusionTrainer.LatestCheckpoint(Path.Combine(root, "checkpoints")));
+        Assert.NotNull(DiffusionTrainer.LatestCheckpoint(Path.Combine(Temp, "checkpoints")));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using SharpVision.Cli.Commands;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
 using SharpVision.Tests.Pipelines;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 

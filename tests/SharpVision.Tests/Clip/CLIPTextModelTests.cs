@@ -1,19 +1,12 @@
 using SharpVision.Diffusion.Clip;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Clip;
 
-public sealed class CLIPTextModelTests : IDisposable
+public sealed class CLIPTextModelTests() : TempFolderTest("sv-cliptext-", create: true)
 {
     static readonly string ModelFolder = FixtureRoot.Combine("clip", "clip_text_quick_gelu", "text_encoder");
     static readonly string WeightsPath = Path.Combine(ModelFolder, CLIPTextModel.SafetensorsFileName);
-
-    readonly string temp = Directory.CreateTempSubdirectory("sv-cliptext-").FullName;
-
-    public void Dispose() => Directory.Delete(temp, recursive: true);
 
     static CLIPTextConfig FixtureConfig() => CLIPTextConfig.FromFile(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName));
 
@@ -71,12 +64,12 @@ public sealed class CLIPTextModelTests : IDisposable
     public void TorchSaveCheckpointWithPositionIdsLoads()
     {
         using var scope = torch.NewDisposeScope();
-        File.Copy(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName), Path.Combine(temp, CLIPTextModel.ConfigFileName));
+        File.Copy(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName), Path.Combine(Temp, CLIPTextModel.ConfigFileName));
         var weights = StateDict.LoadSafetensors(WeightsPath);
         weights["text_model.embeddings.position_ids"] = torch.arange(77L).unsqueeze(0);
-        StateDict.SavePyTorch(weights, Path.Combine(temp, CLIPTextModel.PyTorchFileName));
+        StateDict.SavePyTorch(weights, Path.Combine(Temp, CLIPTextModel.PyTorchFileName));
 
-        using var fromBin = CLIPTextModelWithProjection.FromPretrained(temp);
+        using var fromBin = CLIPTextModelWithProjection.FromPretrained(Temp);
         using var fromSafetensors = CLIPTextModelWithProjection.FromPretrained(ModelFolder);
         using var noGrad = torch.no_grad();
         ParityCase.AssertClose("text_embeds", fromBin.call(Ids(), null).TextEmbeds!, fromSafetensors.call(Ids(), null).TextEmbeds!, 0, 0);
@@ -85,21 +78,21 @@ public sealed class CLIPTextModelTests : IDisposable
     [Fact]
     public void UnexpectedKeyFailsStrictLoadingNamingIt()
     {
-        File.Copy(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName), Path.Combine(temp, CLIPTextModel.ConfigFileName));
+        File.Copy(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName), Path.Combine(Temp, CLIPTextModel.ConfigFileName));
         var weights = StateDict.LoadSafetensors(WeightsPath);
         weights["text_model.extra.weight"] = torch.zeros(3);
-        StateDict.SaveSafetensors(weights, Path.Combine(temp, CLIPTextModel.SafetensorsFileName));
-        var e = Assert.Throws<CheckpointMismatchException>(() => CLIPTextModel.FromPretrained(temp));
+        StateDict.SaveSafetensors(weights, Path.Combine(Temp, CLIPTextModel.SafetensorsFileName));
+        var e = Assert.Throws<CheckpointMismatchException>(() => CLIPTextModel.FromPretrained(Temp));
         Assert.Contains("text_model.extra.weight", e.Message);
     }
 
     [Fact]
     public void MissingFilesAreNamed()
     {
-        var noConfig = Assert.Throws<FileNotFoundException>(() => CLIPTextModel.FromPretrained(temp));
+        var noConfig = Assert.Throws<FileNotFoundException>(() => CLIPTextModel.FromPretrained(Temp));
         Assert.Contains(CLIPTextModel.ConfigFileName, noConfig.Message);
-        File.Copy(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName), Path.Combine(temp, CLIPTextModel.ConfigFileName));
-        var noWeights = Assert.Throws<FileNotFoundException>(() => CLIPTextModelWithProjection.FromPretrained(temp));
+        File.Copy(Path.Combine(ModelFolder, CLIPTextModel.ConfigFileName), Path.Combine(Temp, CLIPTextModel.ConfigFileName));
+        var noWeights = Assert.Throws<FileNotFoundException>(() => CLIPTextModelWithProjection.FromPretrained(Temp));
         Assert.Contains(CLIPTextModel.SafetensorsFileName, noWeights.Message);
         Assert.Contains(CLIPTextModel.PyTorchFileName, noWeights.Message);
     }
@@ -107,8 +100,8 @@ public sealed class CLIPTextModelTests : IDisposable
     [Fact]
     public void WholeCLIPModelConfigIsRejected()
     {
-        File.WriteAllText(Path.Combine(temp, CLIPTextModel.ConfigFileName), "{\"model_type\": \"clip\", \"text_config\": {}}");
-        var e = Assert.Throws<InvalidDataException>(() => CLIPTextModel.FromPretrained(temp));
+        File.WriteAllText(Path.Combine(Temp, CLIPTextModel.ConfigFileName), "{\"model_type\": \"clip\", \"text_config\": {}}");
+        var e = Assert.Throws<InvalidDataException>(() => CLIPTextModel.FromPretrained(Temp));
         Assert.Contains("text_config", e.Message);
     }
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SharpVision.Diffusion.Clip;
-using SharpVision.Tests.Parity;
 
 namespace SharpVision.Tests.Clip;
 

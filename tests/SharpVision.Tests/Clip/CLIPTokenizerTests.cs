@@ -1,20 +1,14 @@
 using CsCheck;
 using SharpVision.Diffusion.Clip;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Clip;
 
-public sealed class CLIPTokenizerTests : IDisposable
+public sealed class CLIPTokenizerTests() : TempFolderTest("sv-cliptok-", create: true)
 {
     static readonly string FixtureFolder = FixtureRoot.Combine("clip", "clip_tokenizer_pad_eos");
     static readonly string TokenizerFolder = Path.Combine(FixtureFolder, "tokenizer");
     static readonly CLIPTokenizer Tokenizer = CLIPTokenizer.FromPretrained(TokenizerFolder);
-
-    readonly string temp = Directory.CreateTempSubdirectory("sv-cliptok-").FullName;
-
-    public void Dispose() => Directory.Delete(temp, recursive: true);
 
     [SkippableFact]
     public void RealVocabularyReproducesEveryReferencePrompt()
@@ -120,7 +114,7 @@ public sealed class CLIPTokenizerTests : IDisposable
     public void MissingVocabularyNamesTheFile()
     {
         CopyTokenizer(except: CLIPTokenizer.VocabFileName);
-        var e = Assert.Throws<FileNotFoundException>(() => CLIPTokenizer.FromPretrained(temp));
+        var e = Assert.Throws<FileNotFoundException>(() => CLIPTokenizer.FromPretrained(Temp));
         Assert.Contains(CLIPTokenizer.VocabFileName, e.Message);
     }
 
@@ -128,7 +122,7 @@ public sealed class CLIPTokenizerTests : IDisposable
     public void MissingMergesNamesTheFile()
     {
         CopyTokenizer(except: CLIPTokenizer.MergesFileName);
-        var e = Assert.Throws<FileNotFoundException>(() => CLIPTokenizer.FromPretrained(temp));
+        var e = Assert.Throws<FileNotFoundException>(() => CLIPTokenizer.FromPretrained(Temp));
         Assert.Contains(CLIPTokenizer.MergesFileName, e.Message);
     }
 
@@ -141,8 +135,8 @@ public sealed class CLIPTokenizerTests : IDisposable
     public void BadFileIsInvalidDataNamingTheProblem(string file, string content, string named)
     {
         CopyTokenizer(except: file);
-        File.WriteAllText(Path.Combine(temp, file), content);
-        var e = Assert.Throws<InvalidDataException>(() => CLIPTokenizer.FromPretrained(temp));
+        File.WriteAllText(Path.Combine(Temp, file), content);
+        var e = Assert.Throws<InvalidDataException>(() => CLIPTokenizer.FromPretrained(Temp));
         Assert.Contains(named, e.Message);
     }
 
@@ -150,13 +144,13 @@ public sealed class CLIPTokenizerTests : IDisposable
     public void ConfigsAreOptionalAndAddedTokenObjectsAreRead()
     {
         CopyTokenizer(except: CLIPTokenizer.ConfigFileName);
-        File.Delete(Path.Combine(temp, CLIPTokenizer.SpecialTokensFileName));
-        var defaults = CLIPTokenizer.FromPretrained(temp);
+        File.Delete(Path.Combine(Temp, CLIPTokenizer.SpecialTokensFileName));
+        var defaults = CLIPTokenizer.FromPretrained(Temp);
         Assert.Equal((77, "<|endoftext|>"), (defaults.ModelMaxLength, defaults.PadToken));
 
-        File.WriteAllText(Path.Combine(temp, CLIPTokenizer.ConfigFileName),
+        File.WriteAllText(Path.Combine(Temp, CLIPTokenizer.ConfigFileName),
             "{\"pad_token\": {\"__type\": \"AddedToken\", \"content\": \"!\"}, \"model_max_length\": 1e30}");
-        var sd2 = CLIPTokenizer.FromPretrained(temp);
+        var sd2 = CLIPTokenizer.FromPretrained(Temp);
         Assert.Equal(("!", 0, 77), (sd2.PadToken, sd2.PadTokenId, sd2.ModelMaxLength));
     }
 
@@ -164,7 +158,7 @@ public sealed class CLIPTokenizerTests : IDisposable
     {
         foreach (var file in Directory.GetFiles(TokenizerFolder))
         {
-            if (Path.GetFileName(file) != except) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+            if (Path.GetFileName(file) != except) File.Copy(file, Path.Combine(Temp, Path.GetFileName(file)));
         }
     }
 }

@@ -1,7 +1,5 @@
 using CsCheck;
 using SharpVision.Diffusion.ControlNet;
-using SharpVision.Tests.Testing;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 

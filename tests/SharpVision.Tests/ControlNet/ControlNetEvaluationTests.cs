@@ -1,26 +1,18 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Evaluation;
 using SharpVision.Tests.Diffusion;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 
-public sealed class ControlNetEvaluationTests : IDisposable
+public sealed class ControlNetEvaluationTests() : TempFolderTest("sv-cneval-", create: true)
 {
-    readonly string root = TinyDiffusion.TempDir("sv-cneval-");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-    }
-
     [Fact]
     public void AnUntrainedControlNetAdheresExactlyAsTheBaseAlone()
     {
         using var unet = TinyDiffusion.Model(numClassEmbeds: 11);
         manual_seed(4);
         using var net = UNet2DControlNet.FromUNet(unet, [8], conditioningChannels: 1); // zero convolutions: no effect yet
-        var scheduler = Path.Combine(root, "scheduler_config.json");
+        var scheduler = Path.Combine(Temp, "scheduler_config.json");
         TinyDiffusion.Ddim().Save(scheduler);
         var images = rand(6, 1, 8, 8) * 2 - 1;
         var report = ControlNetEvaluation.Run(unet, net, scheduler, images, [0, 1, 2, 3, 4, 5], null, null,

@@ -1,22 +1,12 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 using static SharpVision.Tests.ControlNet.ControlNetTestModels;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 
-public sealed class ControlNetModelTests : IDisposable
+public sealed class ControlNetModelTests() : TempFolderTest("sv-cnet-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-cnet-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string Fixture(string name, string part) => FixtureRoot.Combine("controlnet", name, part);
 
     /// <summary>(sample 8×8, timesteps, encoder states, condition 16×16) for <see cref="ControlNetTestModels.TinyConditionUNet"/>.</summary>
@@ -79,18 +69,18 @@ public sealed class ControlNetModelTests : IDisposable
     public void SavePretrainedWritesDiffusersKeysAndLoadsBackIdentically()
     {
         using var reference = ControlNetModel.FromPretrained(Fixture("controlnet_trained", "controlnet"));
-        reference.SavePretrained(temp);
-        var json = File.ReadAllText(Path.Combine(temp, "config.json"));
+        reference.SavePretrained(Temp);
+        var json = File.ReadAllText(Path.Combine(Temp, "config.json"));
         Assert.Contains("\"_class_name\": \"ControlNetModel\"", json);
         Assert.Contains("\"controlnet_conditioning_channel_order\": \"rgb\"", json);
         Assert.Contains("\"attention_head_dim\": 8", json);
         var original = StateDict.LoadSafetensors(Fixture("controlnet_trained", "controlnet") + "/" + UNet2DModel.WeightsFileName);
-        var written = StateDict.LoadSafetensors(Path.Combine(temp, UNet2DModel.WeightsFileName));
+        var written = StateDict.LoadSafetensors(Path.Combine(Temp, UNet2DModel.WeightsFileName));
         Assert.Equal(original.Keys.Order(StringComparer.Ordinal), written.Keys.Order(StringComparer.Ordinal));
         Assert.All(original, kv => Assert.True(BitEqual(kv.Value, written[kv.Key]), kv.Key));
         // the config round-trips key for key (unknown keys such as _diffusers_version kept)
         var a = ControlNetModelConfig.FromFile(Fixture("controlnet_trained", "controlnet") + "/config.json");
-        var b = ControlNetModelConfig.FromFile(Path.Combine(temp, "config.json"));
+        var b = ControlNetModelConfig.FromFile(Path.Combine(Temp, "config.json"));
         Assert.Equal(a.ToJson(), b.ToJson());
     }
 

@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 
 namespace SharpVision.Tests.ControlNet;
 

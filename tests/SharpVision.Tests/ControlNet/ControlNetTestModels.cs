@@ -1,5 +1,4 @@
 using SharpVision.Diffusion.Models;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 

@@ -3,19 +3,13 @@ using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Training;
 using SharpVision.Nn.Training;
 using SharpVision.Tests.Diffusion;
+using SharpVision.Tests.Testing;
 using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 
-public sealed class ControlNetTrainerTests : IDisposable
+public sealed class ControlNetTrainerTests() : TempFolderTest("sv-cntrain-", create: true)
 {
-    readonly string root = TinyDiffusion.TempDir("sv-cntrain-");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-    }
-
     /// <summary>16 8×8 images of four shapes (bars and squares) with labels; see <see cref="DiffusionTrainerTests"/>.</summary>
     static (Tensor Images, Tensor Labels) Data() => DiffusionTrainerTests.Data();
 
@@ -62,7 +56,7 @@ public sealed class ControlNetTrainerTests : IDisposable
         using var straight = new ControlNetTrainer(unet, "base-dir", TinyDiffusion.Ddpm(), Options(), images, labels);
         straight.Train(6);
 
-        var checkpoints = Path.Combine(root, "checkpoints");
+        var checkpoints = Path.Combine(Temp, "checkpoints");
         using (var first = new ControlNetTrainer(unet, "base-dir", TinyDiffusion.Ddpm(), Options(checkpointEvery: 3), images, labels))
             first.Train(3, checkpoints);
         var latest = ControlNetTrainer.LatestCheckpoint(checkpoints)!;
@@ -100,7 +94,7 @@ public sealed class ControlNetTrainerTests : IDisposable
     public void ResumingOnAnotherUNetNamesBothConfigurations()
     {
         var (images, labels) = Data();
-        var checkpoints = Path.Combine(root, "checkpoints");
+        var checkpoints = Path.Combine(Temp, "checkpoints");
         using (var unet = Base())
         using (var trainer = new ControlNetTrainer(unet, null, TinyDiffusion.Ddpm(), Options(), images, labels))
             trainer.Train(1, checkpoints);

@@ -1,31 +1,18 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 using static SharpVision.Tests.ControlNet.ControlNetTestModels;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 
-public sealed class UNet2DConditionModelTests : IDisposable
+public sealed class UNet2DConditionModelTests() : TempFolderTest("sv-unet2dc-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-unet2dc-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string FixtureUNet => FixtureRoot.Combine("controlnet", "controlnet_trained", "unet");
 
     [Fact]
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint()
     {
         using var model = new UNet2DConditionModel(UNet2DConditionModelConfig.FromFile(Path.Combine(FixtureUNet, "config.json")));
-        var reference = StateDict.LoadSafetensors(Path.Combine(FixtureUNet, UNet2DModel.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference) Assert.True(t.shape.SequenceEqual(ours[key].shape), key);
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(FixtureUNet, UNet2DModel.WeightsFileName), model);
     }
 
     [Fact]
@@ -41,8 +28,8 @@ public sealed class UNet2DConditionModelTests : IDisposable
         using var model = new UNet2DConditionModel(TinyConditionUNet(c => c with { UseLinearProjection = true, TransformerLayersPerBlock = [2, 1] }));
         Perturb(model);
         model.eval();
-        model.SavePretrained(temp);
-        using var loaded = UNet2DConditionModel.FromPretrained(temp);
+        model.SavePretrained(Temp);
+        using var loaded = UNet2DConditionModel.FromPretrained(Temp);
         Assert.True(loaded.Config.UseLinearProjection);
         Assert.IsType<TorchSharp.Modules.Linear>(((TorchSharp.Modules.ModuleList<nn.Module>)loaded.down_blocks)[0]
             .named_modules().First(m => m.name == "attentions.0.proj_in").module);

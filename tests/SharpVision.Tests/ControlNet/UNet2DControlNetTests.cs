@@ -1,9 +1,7 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
-using TorchSharp;
 using static SharpVision.Tests.ControlNet.ControlNetTestModels;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.ControlNet;
 

@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Pipelines;
-using TorchSharp;
-using static TorchSharp.torch;
 using static SharpVision.Tests.Diffusion.TinyDiffusion;
 
 namespace SharpVision.Tests.Diffusion;

@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

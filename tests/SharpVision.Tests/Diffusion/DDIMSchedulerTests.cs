@@ -2,11 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
-
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Diffusion;
 

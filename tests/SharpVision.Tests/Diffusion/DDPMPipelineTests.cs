@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
-using static TorchSharp.torch;
 using static SharpVision.Tests.Diffusion.TinyDiffusion;
 
 namespace SharpVision.Tests.Diffusion;

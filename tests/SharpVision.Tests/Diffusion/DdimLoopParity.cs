@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 
 namespace SharpVision.Tests.Diffusion;
 

@@ -1,19 +1,10 @@
 using SharpVision.Diffusion.Evaluation;
 using SharpVision.Nn.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 
-public sealed class DiffusionEvaluationTests : IDisposable
+public sealed class DiffusionEvaluationTests() : TempFolderTest("sv-eval-", create: true)
 {
-    readonly string root = TinyDiffusion.TempDir("sv-eval-");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-    }
-
     [Fact]
     public void ReportsEverySettingDeterminismAndInversion()
     {
@@ -40,8 +31,8 @@ public sealed class DiffusionEvaluationTests : IDisposable
     {
         var data = FashionMnist.EmbeddedTest();
         using var trained = FeatureClassifier.Train(data.Slice(0, 128), data.Slice(128, 64), images: 64);
-        trained.Save(root);
-        using var loaded = FeatureClassifier.Load(root);
+        trained.Save(Temp);
+        using var loaded = FeatureClassifier.Load(Temp);
         var x = data.Slice(0, 8).ImagesTensor();
         Assert.True(trained.Features(x).eq(loaded.Features(x)).all().item<bool>());
         Assert.Equal(trained.TestAccuracy, loaded.TestAccuracy);

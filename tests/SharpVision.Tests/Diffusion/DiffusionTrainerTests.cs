@@ -2,20 +2,14 @@ using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
 using SharpVision.Nn.Training;
+using SharpVision.Tests.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 
-public sealed class DiffusionTrainerTests : IDisposable
+public sealed class DiffusionTrainerTests() : TempFolderTest("sv-train-", create: true)
 {
-    readonly string root = TinyDiffusion.TempDir("sv-train-");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-    }
-
     /// <summary>16 8×8 images: four shapes (bars and squares) with noise-free pixels in {−1, 1}; label = shape.</summary>
     internal static (Tensor Images, Tensor Labels) Data()
     {
@@ -80,7 +74,7 @@ public sealed class DiffusionTrainerTests : IDisposable
     {
         var (images, labels) = Data();
         var config = TinyDiffusion.Config(numClassEmbeds: 5);
-        string full = Path.Combine(root, "full"), half = Path.Combine(root, "half");
+        string full = Path.Combine(Temp, "full"), half = Path.Combine(Temp, "half");
         using var straight = new DiffusionTrainer(config, TinyDiffusion.Ddpm(), Options(o => o with { LabelDropout = 0.3 }), images, labels);
         straight.Train(6, full);
 
@@ -100,10 +94,10 @@ public sealed class DiffusionTrainerTests : IDisposable
         var (images, _) = Data();
         using var trainer = new DiffusionTrainer(TinyDiffusion.Config(), TinyDiffusion.Ddpm() with { PredictionType = PredictionType.VPrediction },
             Options(o => o with { CheckpointEvery = 2, KeepCheckpoints = 2 }), images, null);
-        trainer.Train(6, root);
-        var dirs = Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!).Order().ToArray();
+        trainer.Train(6, Temp);
+        var dirs = Directory.GetDirectories(Temp).Select(d => Path.GetFileName(d)!).Order().ToArray();
         Assert.Equal(new[] { "checkpoint-00000004", "checkpoint-00000006" }, dirs);
-        var last = Path.Combine(root, "checkpoint-00000006");
+        var last = Path.Combine(Temp, "checkpoint-00000006");
         foreach (var file in new[] { "model/config.json", "model/diffusion_pytorch_model.safetensors", "ema/config.json",
                      "ema/diffusion_pytorch_model.safetensors", "scheduler/scheduler_config.json", "optimizer.bin", "trainer_state.json", DiffusionTrainer.CompleteMarker })
             Assert.True(File.Exists(Path.Combine(last, file)), file);
@@ -112,8 +106,8 @@ public sealed class DiffusionTrainerTests : IDisposable
         AssertSameWeights(trainer.Ema, ema);
 
         // A folder without the marker (a save killed midway) is never resumed from.
-        Directory.CreateDirectory(Path.Combine(root, "checkpoint-00000008"));
-        Assert.Equal(last, DiffusionTrainer.LatestCheckpoint(root));
+        Directory.CreateDirectory(Path.Combine(Temp, "checkpoint-00000008"));
+        Assert.Equal(last, DiffusionTrainer.LatestCheckpoint(Temp));
     }
 
     [Fact]
@@ -122,12 +116,12 @@ public sealed class DiffusionTrainerTests : IDisposable
         var (images, _) = Data();
         using var trainer = new DiffusionTrainer(TinyDiffusion.Config(), TinyDiffusion.Ddpm(),
             Options(o => o with { LearningRate = 1e30, WarmupSteps = 0, GradientClip = 0, CheckpointEvery = 1 }), images, null);
-        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Train(50, root));
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Train(50, Temp));
         Assert.Contains("diverged", e.Message);
         Assert.True(e.Step >= 2);
         Assert.Equal(e.Step - 1, trainer.Step);
         Assert.NotNull(e.LastCheckpoint);
-        Assert.Equal(DiffusionTrainer.LatestCheckpoint(root), e.LastCheckpoint);
+        Assert.Equal(DiffusionTrainer.LatestCheckpoint(Temp), e.LastCheckpoint);
         Assert.EndsWith($"{trainer.Step:D8}", e.LastCheckpoint);
         Assert.Contains(e.LastCheckpoint!, e.Message);
     }

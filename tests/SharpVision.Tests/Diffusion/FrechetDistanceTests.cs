@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Evaluation;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

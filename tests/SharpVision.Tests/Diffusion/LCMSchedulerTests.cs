@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
-using static TorchSharp.torch;
 using static SharpVision.Tests.Diffusion.SchedulerTestTensors;
 
 namespace SharpVision.Tests.Diffusion;

@@ -1,5 +1,4 @@
 using SharpVision.Diffusion.Pipelines;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

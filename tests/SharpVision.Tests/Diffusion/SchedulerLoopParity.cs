@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

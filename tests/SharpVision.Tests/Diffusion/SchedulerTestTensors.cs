@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SharpVision.Tests.Diffusion;
 
 /// <summary>Seeded latents and the v-prediction target the scheduler unit tests share.</summary>

@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

@@ -1,6 +1,5 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
-using TorchSharp;
 
 namespace SharpVision.Tests.Diffusion;
 

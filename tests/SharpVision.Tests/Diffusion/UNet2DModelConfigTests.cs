@@ -1,7 +1,6 @@
 using System.Text.Json;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
-using SharpVision.Tests.Parity;
 
 namespace SharpVision.Tests.Diffusion;
 

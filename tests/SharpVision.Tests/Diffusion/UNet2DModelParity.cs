@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Models;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 
 namespace SharpVision.Tests.Diffusion;
 

@@ -1,21 +1,11 @@
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 
-public sealed class UNet2DModelTests : IDisposable
+public sealed class UNet2DModelTests() : TempFolderTest("sv-unet-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-unet-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     static string Fixture(string name) => FixtureRoot.Combine("unet", name);
@@ -38,11 +28,7 @@ public sealed class UNet2DModelTests : IDisposable
     public void StateDictKeysAndShapesEqualTheReferenceCheckpoint(string name)
     {
         using var model = new UNet2DModel(UNet2DModelConfig.FromFile(Path.Combine(Fixture(name), UNet2DModel.ConfigFileName)));
-        var reference = StateDict.LoadSafetensors(Path.Combine(Fixture(name), UNet2DModel.WeightsFileName));
-        var ours = model.state_dict();
-        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, t) in reference)
-            Assert.True(t.shape.SequenceEqual(ours[key].shape), $"{key}: reference {string.Join(",", t.shape)} vs ours {string.Join(",", ours[key].shape)}");
+        StateDictAssert.KeysAndShapesEqual(Path.Combine(Fixture(name), UNet2DModel.WeightsFileName), model);
     }
 
     [Fact]
@@ -51,14 +37,14 @@ public sealed class UNet2DModelTests : IDisposable
         torch.manual_seed(1);
         using var model = new UNet2DModel(Small(c => c with { NumClassEmbeds = 4, ResnetTimeScaleShift = ResnetTimeScaleShift.ScaleShift }));
         model.eval();
-        model.SavePretrained(temp);
-        Assert.True(File.Exists(Path.Combine(temp, UNet2DModel.WeightsFileName)));
-        var json = File.ReadAllText(Path.Combine(temp, UNet2DModel.ConfigFileName));
+        model.SavePretrained(Temp);
+        Assert.True(File.Exists(Path.Combine(Temp, UNet2DModel.WeightsFileName)));
+        var json = File.ReadAllText(Path.Combine(Temp, UNet2DModel.ConfigFileName));
         Assert.Contains("\"_class_name\": \"UNet2DModel\"", json);
         Assert.Contains("\"resnet_time_scale_shift\": \"scale_shift\"", json);
-        Assert.Empty(Directory.GetFiles(temp, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Temp, "*.tmp"));
 
-        using var loaded = UNet2DModel.FromPretrained(temp);
+        using var loaded = UNet2DModel.FromPretrained(Temp);
         Assert.Equal((model.Config with { Extra = null }).ToJson(), (loaded.Config with { Extra = null }).ToJson());
         using var noGrad = torch.no_grad();
         var x = randn(3, 1, 8, 8);
@@ -82,21 +68,21 @@ public sealed class UNet2DModelTests : IDisposable
     [Fact]
     public void MissingFilesAreNamed()
     {
-        Directory.CreateDirectory(temp);
-        var e = Assert.Throws<FileNotFoundException>(() => UNet2DModel.FromPretrained(temp));
+        Directory.CreateDirectory(Temp);
+        var e = Assert.Throws<FileNotFoundException>(() => UNet2DModel.FromPretrained(Temp));
         Assert.Contains(UNet2DModel.ConfigFileName, e.Message);
-        File.Copy(Path.Combine(Fixture("unet2d_small"), UNet2DModel.ConfigFileName), Path.Combine(temp, UNet2DModel.ConfigFileName));
-        e = Assert.Throws<FileNotFoundException>(() => UNet2DModel.FromPretrained(temp));
+        File.Copy(Path.Combine(Fixture("unet2d_small"), UNet2DModel.ConfigFileName), Path.Combine(Temp, UNet2DModel.ConfigFileName));
+        e = Assert.Throws<FileNotFoundException>(() => UNet2DModel.FromPretrained(Temp));
         Assert.Contains(UNet2DModel.WeightsFileName, e.Message);
     }
 
     [Fact]
     public void WeightsOfAnotherConfigNameTheFileAndKeys()
     {
-        Directory.CreateDirectory(temp);
-        File.Copy(Path.Combine(Fixture("unet2d_class_scaleshift"), UNet2DModel.WeightsFileName), Path.Combine(temp, UNet2DModel.WeightsFileName));
-        File.Copy(Path.Combine(Fixture("unet2d_small"), UNet2DModel.ConfigFileName), Path.Combine(temp, UNet2DModel.ConfigFileName));
-        var e = Assert.Throws<CheckpointMismatchException>(() => UNet2DModel.FromPretrained(temp));
+        Directory.CreateDirectory(Temp);
+        File.Copy(Path.Combine(Fixture("unet2d_class_scaleshift"), UNet2DModel.WeightsFileName), Path.Combine(Temp, UNet2DModel.WeightsFileName));
+        File.Copy(Path.Combine(Fixture("unet2d_small"), UNet2DModel.ConfigFileName), Path.Combine(Temp, UNet2DModel.ConfigFileName));
+        var e = Assert.Throws<CheckpointMismatchException>(() => UNet2DModel.FromPretrained(Temp));
         Assert.Contains(UNet2DModel.WeightsFileName, e.Message);
         Assert.Contains("class_embedding.weight", e.UnexpectedKeys);
         Assert.Contains(e.ShapeMismatches, s => s.StartsWith("conv_in.weight", StringComparison.Ordinal));
@@ -105,9 +91,9 @@ public sealed class UNet2DModelTests : IDisposable
     [Fact]
     public void ConfigOfAnotherClassIsRejected()
     {
-        Directory.CreateDirectory(temp);
-        File.WriteAllText(Path.Combine(temp, UNet2DModel.ConfigFileName), "{\"_class_name\": \"VQModel\"}");
-        var e = Assert.Throws<InvalidDataException>(() => UNet2DModel.FromPretrained(temp));
+        Directory.CreateDirectory(Temp);
+        File.WriteAllText(Path.Combine(Temp, UNet2DModel.ConfigFileName), "{\"_class_name\": \"VQModel\"}");
+        var e = Assert.Throws<InvalidDataException>(() => UNet2DModel.FromPretrained(Temp));
         Assert.Contains("VQModel", e.Message);
     }
 

@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Models.Blocks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

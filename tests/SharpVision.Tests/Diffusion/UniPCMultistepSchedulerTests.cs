@@ -1,5 +1,4 @@
 using SharpVision.Diffusion.Schedulers;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Diffusion;
 

@@ -1,6 +1,3 @@
-using SharpVision.Tests.Parity;
-using static TorchSharp.torch;
-
 namespace SharpVision.Tests.Foundation;
 
 public sealed class FixtureHarnessTests

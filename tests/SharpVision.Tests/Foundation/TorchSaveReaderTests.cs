@@ -1,7 +1,5 @@
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Tests.Fuzzing;
-using SharpVision.Tests.Parity;
-using TorchSharp;
 
 namespace SharpVision.Tests.Foundation;
 

@@ -1,9 +1,5 @@
 using CsCheck;
 using SharpVision.Nn.Losses;
-using TorchSharp;
-using static TorchSharp.torch;
-
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Nn;
 

@@ -1,6 +1,4 @@
 using SharpVision.Nn.Losses;
-using SharpVision.Tests.Parity;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Nn;
 

@@ -1,8 +1,6 @@
 using SharpVision.Nn.Flops;
 using SharpVision.Segmentation.Sam;
 using SharpVision.Tests.Segmentation;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Nn;
 
@@ -28,7 +26,7 @@ public sealed class FlopCounterTests
     [Fact]
     public void A_TinyViT_count_equals_the_per_layer_formula()
     {
-        using var sam = Sam.Build(TinyMobileSam.Config);
+        using var sam = SamModel.Build(TinyMobileSam.Config);
         var encoder = (TinyViT)sam.image_encoder;
         var count = FlopCounter.Count(encoder, randn(1, 3, 64, 64));
         Assert.Equal(ExpectedMacs(TinyMobileSam.Config), count.MultiplyAccumulates);

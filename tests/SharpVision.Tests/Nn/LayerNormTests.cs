@@ -1,9 +1,5 @@
 using CsCheck;
 using SharpVision.Nn.Normalization;
-using TorchSharp;
-using static TorchSharp.torch;
-
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Nn;
 

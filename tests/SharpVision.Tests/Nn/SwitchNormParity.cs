@@ -1,8 +1,5 @@
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Normalization;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Nn;
 

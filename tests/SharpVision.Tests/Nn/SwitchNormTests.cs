@@ -1,10 +1,6 @@
 using CsCheck;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Normalization;
-using TorchSharp;
-using static TorchSharp.torch;
-
-using SharpVision.Tests.Testing;
 
 namespace SharpVision.Tests.Nn;
 
@@ -77,6 +73,20 @@ public sealed class SwitchNormTests
         return ((flat - mean) / (variance + eps).sqrt()).view(x.shape) * weight + bias;
     }
 
+    /// <summary>A float64 SwitchNorm2d with importance weights, gain and (optionally) shift drawn from <paramref name="g"/>, in that order.</summary>
+    static SwitchNorm2d RandomLayer(int c, Generator g, bool randomBias)
+    {
+        var layer = new SwitchNorm2d(c, dtype: ScalarType.Float64);
+        using (no_grad())
+        {
+            layer.mean_weight.copy_(randn([3], dtype: ScalarType.Float64, generator: g));
+            layer.var_weight.copy_(randn([3], dtype: ScalarType.Float64, generator: g));
+            layer.weight.copy_(randn([1, c, 1, 1], dtype: ScalarType.Float64, generator: g));
+            if (randomBias) layer.bias.copy_(randn([1, c, 1, 1], dtype: ScalarType.Float64, generator: g));
+        }
+        return layer;
+    }
+
     [Fact]
     public void Folded_scale_and_shift_equal_the_reference_formula()
     {
@@ -85,14 +95,7 @@ public sealed class SwitchNormTests
         {
             var (n, c, size, seed) = t;
             var g = new Generator(seed);
-            var layer = new SwitchNorm2d(c, dtype: ScalarType.Float64);
-            using (no_grad())
-            {
-                layer.mean_weight.copy_(randn([3], dtype: ScalarType.Float64, generator: g));
-                layer.var_weight.copy_(randn([3], dtype: ScalarType.Float64, generator: g));
-                layer.weight.copy_(randn([1, c, 1, 1], dtype: ScalarType.Float64, generator: g));
-                layer.bias.copy_(randn([1, c, 1, 1], dtype: ScalarType.Float64, generator: g));
-            }
+            var layer = RandomLayer(c, g, randomBias: true);
             var x = randn([n + 1, c, size, size], dtype: ScalarType.Float64, generator: g) * 3 + 1;
             var expected = ReferenceForward(x, layer.mean_weight, layer.var_weight, layer.weight, layer.bias, layer.eps);
             Assert.True(layer.forward(x).allclose(expected, 1e-10, 1e-10));
@@ -109,13 +112,7 @@ public sealed class SwitchNormTests
         {
             var (n, c, size, seed) = t;
             var g = new Generator(seed);
-            var layer = new SwitchNorm2d(c, dtype: ScalarType.Float64);
-            using (no_grad())
-            {
-                layer.mean_weight.copy_(randn([3], dtype: ScalarType.Float64, generator: g));
-                layer.var_weight.copy_(randn([3], dtype: ScalarType.Float64, generator: g));
-                layer.weight.copy_(randn([1, c, 1, 1], dtype: ScalarType.Float64, generator: g));
-            }
+            var layer = RandomLayer(c, g, randomBias: false);
             var x = (randn([n + 1, c, size + 1, size], dtype: ScalarType.Float64, generator: g) * 2 - 1).transpose(2, 3).requires_grad_(true);
             var gradOutput = randn(x.shape, dtype: ScalarType.Float64, generator: g);
             Tensor[] inputs = [x, layer.weight, layer.bias, layer.mean_weight, layer.var_weight];

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using SharpVision.Nn;
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Parity;
 

@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace SharpVision.Tests.Parity;
 
 /// <summary>

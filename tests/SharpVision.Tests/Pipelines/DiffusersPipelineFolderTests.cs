@@ -1,19 +1,10 @@
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Pipelines;
 
-public sealed class DiffusersPipelineFolderTests : IDisposable
+public sealed class DiffusersPipelineFolderTests() : TempFolderTest("sv-sdfolder-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-sdfolder-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     static string Fixture => FixtureRoot.Combine("sdpipe", "sd_controlnet_ddim");
 
     /// <summary>A writable copy of the fixture folder without <paramref name="leaveOut"/>.</summary>
@@ -23,11 +14,11 @@ public sealed class DiffusersPipelineFolderTests : IDisposable
         {
             var relative = Path.GetRelativePath(Fixture, file);
             if (leaveOut is not null && (relative == leaveOut || relative.StartsWith(leaveOut + Path.DirectorySeparatorChar))) continue;
-            var target = Path.Combine(temp, relative);
+            var target = Path.Combine(Temp, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-        return temp;
+        return Temp;
     }
 
     [Fact]
@@ -61,14 +52,14 @@ public sealed class DiffusersPipelineFolderTests : IDisposable
     [Fact]
     public void MissingIndexAndComponentsAreNamed()
     {
-        Directory.CreateDirectory(temp);
-        var noIndex = Assert.Throws<FileNotFoundException>(() => DiffusersPipelineFolder.Open(temp));
+        Directory.CreateDirectory(Temp);
+        var noIndex = Assert.Throws<FileNotFoundException>(() => DiffusersPipelineFolder.Open(Temp));
         Assert.Contains(DiffusersPipelineFolder.ModelIndexFileName, noIndex.Message);
 
         var folder = DiffusersPipelineFolder.Open(CopyWithout("vae"));
         var noVae = Assert.Throws<DirectoryNotFoundException>(() => folder.LoadVae());
         Assert.Contains("'vae'", noVae.Message);
-        Assert.Contains(Path.Combine(temp, "vae"), noVae.Message);
+        Assert.Contains(Path.Combine(Temp, "vae"), noVae.Message);
         var absent = Assert.Throws<InvalidDataException>(() => folder.ComponentPath("text_encoder"));
         Assert.Contains("text_encoder", absent.Message);
         var wrongClass = Assert.Throws<InvalidDataException>(() => folder.LoadControlNet("unet"));

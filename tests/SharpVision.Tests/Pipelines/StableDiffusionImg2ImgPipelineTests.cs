@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Pipelines;
-using TorchSharp;
-using static TorchSharp.torch;
 using static SharpVision.Tests.Pipelines.StableDiffusionPipelineTests;
 
 namespace SharpVision.Tests.Pipelines;

@@ -1,8 +1,5 @@
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Pipelines;
 

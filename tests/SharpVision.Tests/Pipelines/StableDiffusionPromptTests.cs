@@ -1,7 +1,4 @@
 using SharpVision.Diffusion.Pipelines;
-using SharpVision.Tests.Parity;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Pipelines;
 

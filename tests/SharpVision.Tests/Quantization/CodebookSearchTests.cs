@@ -1,7 +1,5 @@
 using CsCheck;
 using SharpVision.Diffusion.Quantization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Quantization;
 

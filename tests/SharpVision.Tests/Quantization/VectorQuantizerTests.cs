@@ -1,6 +1,4 @@
 using SharpVision.Diffusion.Quantization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Quantization;
 

@@ -21,7 +21,7 @@ public sealed class MobileSamPredictorParity : IParityHandler
         var missing = new[] { checkpoint, configFile }.Where(f => !File.Exists(c.PathOf(f))).ToList();
         Skip.If(missing.Count > 0, $"fixture lacks {string.Join(" and ", missing)}");
 
-        using var sam = Sam.FromCheckpoint(c.PathOf(checkpoint), SamConfig.Load(c.PathOf(configFile)));
+        using var sam = SamModel.FromCheckpoint(c.PathOf(checkpoint), SamConfig.Load(c.PathOf(configFile)));
         sam.to(p.Dtype);
         using var predictor = new SamPredictor(sam);
         predictor.SetImage(c.Raw("image"));

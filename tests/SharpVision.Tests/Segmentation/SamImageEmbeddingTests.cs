@@ -17,9 +17,9 @@ public sealed class SamImageEmbeddingTests : IDisposable
         return rgb;
     }
 
-    static Sam RandomMobileSam()
+    static SamModel RandomMobileSam()
     {
-        var sam = Sam.Build(TinyMobileSam.Config);
+        var sam = SamModel.Build(TinyMobileSam.Config);
         torch.manual_seed(5);
         using var noGrad = no_grad();
         foreach (var (name, p) in sam.named_parameters())
@@ -73,7 +73,7 @@ public sealed class SamImageEmbeddingTests : IDisposable
     {
         var path = Path.Combine(dir, "emb.safetensors");
         SaveEmbedding(path);
-        using var vit = Sam.Build(Training.TinySam.Config);
+        using var vit = SamModel.Build(Training.TinySam.Config);
         using var other = new SamPredictor(vit);
         var e = Assert.Throws<InvalidDataException>(() => other.LoadImageEmbedding(path));
         Assert.Contains(path, e.Message);
@@ -89,7 +89,7 @@ public sealed class SamImageEmbeddingTests : IDisposable
     {
         var path = Path.Combine(dir, "plain.safetensors");
         StateDict.SaveSafetensors(new Dictionary<string, Tensor> { ["image_embedding"] = zeros(1, 32, 4, 4) }, path);
-        using var sam = Sam.Build(TinyMobileSam.Config);
+        using var sam = SamModel.Build(TinyMobileSam.Config);
         using var predictor = new SamPredictor(sam);
         var e = Assert.Throws<InvalidDataException>(() => predictor.LoadImageEmbedding(path));
         Assert.Contains("is not a SAM image embedding file", e.Message);
@@ -98,7 +98,7 @@ public sealed class SamImageEmbeddingTests : IDisposable
     [Fact]
     public void Saving_needs_an_image()
     {
-        using var sam = Sam.Build(TinyMobileSam.Config);
+        using var sam = SamModel.Build(TinyMobileSam.Config);
         using var predictor = new SamPredictor(sam);
         Assert.Throws<InvalidOperationException>(() => predictor.SaveImageEmbedding(Path.Combine(dir, "x.safetensors")));
     }

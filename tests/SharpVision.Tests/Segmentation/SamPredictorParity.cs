@@ -89,10 +89,10 @@ public sealed class SamPredictorParity : IParityHandler
     }
 
     /// <summary>Builds the model from the case's sam_config.json and loads its sam.pth.</summary>
-    internal static Sam LoadModel(ParityCase c, ScalarType dtype)
+    internal static SamModel LoadModel(ParityCase c, ScalarType dtype)
     {
         var config = SamConfig.Load(c.PathOf(c.String("config")!));
-        var sam = Sam.FromCheckpoint(c.PathOf(c.String("weights")!), config);
+        var sam = SamModel.FromCheckpoint(c.PathOf(c.String("weights")!), config);
         sam.to(dtype);
         return sam;
     }

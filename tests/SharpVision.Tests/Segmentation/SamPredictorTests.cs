@@ -8,7 +8,7 @@ namespace SharpVision.Tests.Segmentation;
 public sealed class SamPredictorTests : IDisposable
 {
     readonly ParityCase fixture = ParityCase.Load("sam/sam_tiny_point");
-    readonly Sam sam;
+    readonly SamModel sam;
     readonly SamPredictor predictor;
     readonly byte[] image;
 

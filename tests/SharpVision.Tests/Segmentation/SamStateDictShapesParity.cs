@@ -17,7 +17,7 @@ public sealed class SamStateDictShapesParity : IParityHandler
     {
         var expected = ReadShapes(c.PathOf(c.String("shapes_file")!));
         if (c.Long("count") is { } count) Assert.Equal(count, expected.Count);
-        using var sam = Sam.Build(SamConfig.ForModelType(c.String("model_type")!));
+        using var sam = SamModel.Build(SamConfig.ForModelType(c.String("model_type")!));
         var mine = sam.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
         var problems = Compare(expected, mine);
         Assert.True(problems.Count == 0, $"{c.Name}: {problems.Count} differences from the official state_dict:\n{string.Join('\n', problems)}");

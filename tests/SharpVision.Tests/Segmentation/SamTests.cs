@@ -14,7 +14,7 @@ public sealed class SamTests
     [Fact]
     public void State_dict_keys_and_shapes_equal_the_reference_checkpoint()
     {
-        using var sam = Sam.Build(TinyConfig);
+        using var sam = SamModel.Build(TinyConfig);
         var reference = StateDict.LoadPyTorch(Path.Combine(TinyDir, "sam.pth"));
         var mine = sam.state_dict();
         Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), mine.Keys.Order(StringComparer.Ordinal));
@@ -26,7 +26,7 @@ public sealed class SamTests
     public void Vit_b_has_the_official_shapes()
     {
         // Three of vit_b's twelve blocks (the third global, as vit_b's block 2) keep the test fast; the rest is vit_b.
-        using var sam = Sam.Build(SamConfig.VitB with { EncoderDepth = 3, EncoderGlobalAttnIndexes = [2] });
+        using var sam = SamModel.Build(SamConfig.VitB with { EncoderDepth = 3, EncoderGlobalAttnIndexes = [2] });
         var sd = sam.state_dict();
         Assert.Equal(new long[] { 1, 64, 64, 768 }, sd["image_encoder.pos_embed"].shape);
         Assert.Equal(new long[] { 27, 64 }, sd["image_encoder.blocks.0.attn.rel_pos_h"].shape);   // 14x14 windows
@@ -44,7 +44,7 @@ public sealed class SamTests
     [Fact]
     public void Checkpoint_of_another_custom_size_names_both_sizes_and_the_keys()
     {
-        using var other = Sam.Build(TinyConfig with { EncoderDepth = 3, EncoderGlobalAttnIndexes = [2] });
+        using var other = SamModel.Build(TinyConfig with { EncoderDepth = 3, EncoderGlobalAttnIndexes = [2] });
         var e = Assert.Throws<CheckpointMismatchException>(() => other.LoadCheckpoint(Path.Combine(TinyDir, "sam.pth")));
         Assert.Contains("embed_dim 32, 2 blocks", e.Message);
         Assert.Contains("this model is a custom size: embed_dim 32, 3 blocks", e.Message);
@@ -57,7 +57,7 @@ public sealed class SamTests
         // A stand-in for sam_vit_l.pth: the keys that identify the size, with vit_l's patch embedding shape.
         var fake = new Dictionary<string, Tensor> { ["image_encoder.patch_embed.proj.weight"] = zeros(1024, 3, 16, 16) };
         for (int i = 0; i < 24; i++) fake[$"image_encoder.blocks.{i}.norm1.weight"] = zeros(1024);
-        using var sam = Sam.Build(TinyConfig);
+        using var sam = SamModel.Build(TinyConfig);
         var e = Assert.Throws<CheckpointMismatchException>(() => sam.LoadStateDict(fake, "sam_vit_l.pth"));
         Assert.StartsWith("Checkpoint sam_vit_l.pth (it holds a vit_l model: embed_dim 1024, 24 blocks", e.Message);
         Assert.Contains("image_encoder.patch_embed.proj.weight: checkpoint (1024, 3, 16, 16) vs model (32, 3, 8, 8)", e.Message);
@@ -66,7 +66,7 @@ public sealed class SamTests
     [Fact]
     public void Scaled_dot_product_attention_agrees_with_the_explicit_softmax()
     {
-        using var sam = Sam.FromCheckpoint(Path.Combine(TinyDir, "sam.pth"), TinyConfig);
+        using var sam = SamModel.FromCheckpoint(Path.Combine(TinyDir, "sam.pth"), TinyConfig);
         sam.to(ScalarType.Float64);
         using var noGrad = no_grad();
         var image = rand([1, 3, 72, 72], dtype: ScalarType.Float64, generator: new Generator(3)) * 255;
@@ -90,7 +90,7 @@ public sealed class SamTests
     [InlineData(true, 81)]
     public void Chunked_global_attention_agrees_with_attending_all_queries_at_once(bool sdpa, int chunk)
     {
-        using var sam = Sam.FromCheckpoint(Path.Combine(TinyDir, "sam.pth"), TinyConfig);
+        using var sam = SamModel.FromCheckpoint(Path.Combine(TinyDir, "sam.pth"), TinyConfig);
         sam.to(ScalarType.Float64);
         sam.UseScaledDotProductAttention(sdpa);
         using var noGrad = no_grad();
@@ -106,7 +106,7 @@ public sealed class SamTests
     [Fact]
     public void Preprocess_normalises_and_pads_and_rejects_oversized_input()
     {
-        using var sam = Sam.Build(TinyConfig);
+        using var sam = SamModel.Build(TinyConfig);
         var image = full([1, 3, 10, 20], 123.675f);
         var x = sam.Preprocess(image);
         Assert.Equal(new long[] { 1, 3, 72, 72 }, x.shape);
@@ -119,7 +119,7 @@ public sealed class SamTests
     [Fact]
     public void Postprocess_crops_the_padding_and_scales_to_the_original_size()
     {
-        using var sam = Sam.Build(TinyConfig);
+        using var sam = SamModel.Build(TinyConfig);
         var masks = sam.PostprocessMasks(randn(2, 3, 36, 36), (72, 53), (50, 37));
         Assert.Equal(new long[] { 2, 3, 50, 37 }, masks.shape);
     }

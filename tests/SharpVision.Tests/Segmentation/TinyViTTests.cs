@@ -7,9 +7,9 @@ namespace SharpVision.Tests.Segmentation;
 
 public sealed class TinyViTTests
 {
-    static Sam BuildRandomized(SamConfig config, int seed)
+    static SamModel BuildRandomized(SamConfig config, int seed)
     {
-        var sam = Sam.Build(config);
+        var sam = SamModel.Build(config);
         torch.manual_seed(seed);
         using var noGrad = no_grad();
         // Fresh attention biases are zero and MBConv's last batch norm scale is zero; draw them so every path counts.
@@ -21,7 +21,7 @@ public sealed class TinyViTTests
     [Fact]
     public void Encodes_to_the_prompt_encoder_grid()
     {
-        using var sam = Sam.Build(TinyMobileSam.Config);
+        using var sam = SamModel.Build(TinyMobileSam.Config);
         var encoder = Assert.IsType<TinyViT>(sam.image_encoder);
         Assert.Equal(new (long, long)[] { (16, 16), (8, 8), (4, 4), (4, 4) }, encoder.StageResolutions);
         using var y = encoder.call(randn(2, 3, 64, 64));
@@ -52,7 +52,7 @@ public sealed class TinyViTTests
     [Fact]
     public void The_bias_index_buffer_stays_out_of_the_state_dict_when_the_model_is_cast()
     {
-        using var sam = Sam.Build(TinyMobileSam.Config);
+        using var sam = SamModel.Build(TinyMobileSam.Config);
         Assert.DoesNotContain(sam.state_dict().Keys, k => k.Contains("attention_bias_idxs", StringComparison.Ordinal));
         sam.to(ScalarType.Float64);
         Assert.DoesNotContain(sam.state_dict().Keys, k => k.Contains("attention_bias_idxs", StringComparison.Ordinal));
@@ -77,7 +77,7 @@ public sealed class TinyViTTests
     [Fact]
     public void A_wrong_input_size_names_the_expected_and_actual_shapes()
     {
-        using var sam = Sam.Build(TinyMobileSam.Config);
+        using var sam = SamModel.Build(TinyMobileSam.Config);
         var e = Assert.Throws<ArgumentException>(() => sam.image_encoder.call(zeros(1, 3, 32, 32)));
         Assert.Contains("(B, C, 64, 64)", e.Message);
         Assert.Contains("(1, 3, 32, 32)", e.Message);
@@ -117,7 +117,7 @@ public sealed class TinyViTTests
                 saved = source.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
                 StateDict.SavePyTorch(saved, path);
             }
-            using var loaded = Sam.FromCheckpoint(path, "vit_t");
+            using var loaded = SamModel.FromCheckpoint(path, "vit_t");
             var sd = loaded.state_dict();
             Assert.Equal(saved.Keys.Order(StringComparer.Ordinal), sd.Keys.Order(StringComparer.Ordinal));
             foreach (var (key, t) in saved) Assert.True(t.eq(sd[key]).all().item<bool>(), key);
@@ -128,8 +128,8 @@ public sealed class TinyViTTests
     [Fact]
     public void A_TinyViT_checkpoint_given_to_a_ViT_model_is_recognised()
     {
-        using var mobile = Sam.Build(TinyMobileSam.Config);
-        using var vit = Sam.Build(Training.TinySam.Config);
+        using var mobile = SamModel.Build(TinyMobileSam.Config);
+        using var vit = SamModel.Build(Training.TinySam.Config);
         var e = Assert.Throws<CheckpointMismatchException>(() => vit.LoadStateDict(mobile.state_dict(), "tiny_mobile_sam.pt"));
         Assert.Contains("it holds a custom-size TinyViT model: TinyViT embed_dims [8, 16, 24, 32], depths [1, 1, 2, 1]", e.Message);
         Assert.Contains("this model is a custom size: embed_dim 32, 1 blocks", e.Message);

@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Nn.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Training;
 

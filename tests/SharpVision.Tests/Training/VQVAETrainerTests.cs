@@ -2,20 +2,14 @@ using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
 using SharpVision.Diffusion.Training;
 using SharpVision.Nn.Data;
+using SharpVision.Tests.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Training;
 
-public sealed class VQVAETrainerTests : IDisposable
+public sealed class VQVAETrainerTests() : TempFolderTest("sv-vqvae-")
 {
-    readonly string temp = Path.Combine(Path.GetTempPath(), "sv-vqvae-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-    }
-
     internal static VQModelConfig Tiny => new()
     {
         InChannels = 1, OutChannels = 1, BlockOutChannels = [8, 16], LayersPerBlock = 1, NormNumGroups = 4, LatentChannels = 3,
@@ -69,12 +63,12 @@ public sealed class VQVAETrainerTests : IDisposable
         using (var first = new VQVAETrainer(Tiny, images, options))
         {
             first.Train(2);
-            first.Save(temp);
+            first.Save(Temp);
             first.Train(1);
-            first.Save(temp); // replaces the previous checkpoint
+            first.Save(Temp); // replaces the previous checkpoint
         }
-        Assert.DoesNotContain(Directory.GetDirectories(Path.GetDirectoryName(temp)!), d => Path.GetFileName(d).StartsWith(Path.GetFileName(temp) + ".", StringComparison.Ordinal));
-        using var resumed = VQVAETrainer.Resume(temp, images);
+        Assert.DoesNotContain(Directory.GetDirectories(Path.GetDirectoryName(Temp)!), d => Path.GetFileName(d).StartsWith(Path.GetFileName(Temp) + ".", StringComparison.Ordinal));
+        using var resumed = VQVAETrainer.Resume(Temp, images);
         Assert.Equal(3, resumed.Step);
         Assert.Equal(options, resumed.Options with { Quantizer = options.Quantizer });
         Assert.Equal(options.Quantizer, resumed.Options.Quantizer);
@@ -115,7 +109,7 @@ public sealed class VQVAETrainerTests : IDisposable
         Assert.Contains("fewer than one batch", e.Message);
         e = Assert.Throws<ArgumentException>(() => new VQVAETrainer(Tiny, zeros(8, 3, 32, 32), new VQVAETrainingOptions { BatchSize = 8 }));
         Assert.Contains("(N, 1, H, W)", e.Message);
-        Assert.Throws<FileNotFoundException>(() => VQVAETrainer.Resume(temp, Images(0, 8)));
+        Assert.Throws<FileNotFoundException>(() => VQVAETrainer.Resume(Temp, Images(0, 8)));
     }
 
     [Fact]

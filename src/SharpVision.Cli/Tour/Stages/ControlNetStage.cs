@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Commands;
+using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Models;
@@ -68,7 +68,7 @@ public sealed class ControlNetStage : TourStage
                 if (!names.Contains(name)) names.Add(name);
                 context.Progress(0.6 + 0.4 * ((names.Count - 1) + done / (double)evalOptions.Samples) / settings, $"sampling: {name}");
             });
-        ControlNetEvaluateCommand.WriteFiles(report, evalOptions, classifier.TestAccuracy, dir);
+        ControlNetEvaluationFiles.Write(report, evalOptions, classifier.TestAccuracy, dir);
 
         var inv = CultureInfo.InvariantCulture;
         var baseRow = report.Rows[0];

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Commands;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Schedulers;
@@ -72,7 +71,7 @@ public sealed class DiffusionStage : TourStage
             doneSteps++;
             context.Progress(0.6 + 0.4 * doneSteps / totalSteps, $"sampling: {name}");
         });
-        DiffusionEvaluateCommand.WriteFiles(report, classifier.TestAccuracy, evalOptions, dir, invImages);
+        DiffusionEvaluationFiles.Write(report, classifier.TestAccuracy, evalOptions, dir, invImages);
 
         var inv = CultureInfo.InvariantCulture;
         var ddpm = report.Rows.FirstOrDefault(r => r.Sampler.StartsWith("DDPM", StringComparison.Ordinal));
@@ -82,7 +81,7 @@ public sealed class DiffusionStage : TourStage
         {
             r.Sampler, r.Eta.ToString("0", inv), r.Steps.ToString(inv), r.FdFmnist.ToString("F2", inv), (r.SecondsPerSample * 1000).ToString("F1", inv),
         }).Append(["real vs real (two halves of the test images)", "", "", report.RealVsReal.ToString("F2", inv), ""]).ToList();
-        var findings = DiffusionEvaluateCommand.Findings(report, evalOptions);
+        var findings = DiffusionEvaluationFiles.Findings(report, evalOptions);
         string Row(double eta) => string.Join(", ", report.Rows.Where(r => r.Eta == eta && r.Sampler.StartsWith("DDIM", StringComparison.Ordinal))
             .Select(r => string.Create(inv, $"{r.Steps} steps {r.FdFmnist:F1}")));
         var measured = string.Create(inv, $"Trained {steps:N0} steps (batch {options.BatchSize}) in {trainSeconds:F0} s. FD-FMNIST on {evalOptions.Samples} samples per setting (lower is better; real vs real {report.RealVsReal:F2}): DDIM eta 0 at {Row(0)}; DDIM eta 1 at {Row(1)}")

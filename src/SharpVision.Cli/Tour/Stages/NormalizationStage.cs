@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Commands;
+using SharpVision.Cli.Output;
 using SharpVision.Nn.Studies;
 
 namespace SharpVision.Cli.Tour.Stages;
@@ -27,21 +27,21 @@ public sealed class NormalizationStage : TourStage
                 lock (gate)
                 {
                     seen[(kind, batch)] = p.ImagesSeen;
-                    context.Progress(seen.Values.Sum() / total, $"{NormsCommand.Short(kind)} batch {batch}");
+                    context.Progress(seen.Values.Sum() / total, $"{NormalizationStudyFiles.Short(kind)} batch {batch}");
                 }
             },
             parallelism: Environment.ProcessorCount, threadsPerRun: 1);
-        NormsCommand.Chart(Path.Combine(dir, "norms.png"), runs, options);
+        NormalizationStudyFiles.Chart(Path.Combine(dir, "norms.png"), runs, options);
 
         var inv = CultureInfo.InvariantCulture;
         double Acc(NormKind k, int b) => runs.Single(r => r.Kind == k && r.BatchSize == b).TestAccuracy;
         int small = options.BatchSizes.Min(), large = options.BatchSizes.Where(b => b != small).DefaultIfEmpty(small).Max();
-        var accuracy = new JsonObject(kinds.Select(k => KeyValuePair.Create(NormsCommand.Short(k),
+        var accuracy = new JsonObject(kinds.Select(k => KeyValuePair.Create(NormalizationStudyFiles.Short(k),
             (JsonNode?)new JsonObject(options.BatchSizes.Select(b => KeyValuePair.Create($"batch_{b}", (JsonNode?)Acc(k, b)))))));
         var sn = runs.Where(r => r.Kind == NormKind.SwitchNorm).OrderBy(r => r.BatchSize).ToList();
         var snRows = sn.SelectMany(r => r.SwitchWeights.Select(w => new[]
         {
-            r.BatchSize.ToString(inv), w.Layer, NormsCommand.Triple(w.Mean), NormsCommand.Triple(w.Variance),
+            r.BatchSize.ToString(inv), w.Layer, NormalizationStudyFiles.Triple(w.Mean), NormalizationStudyFiles.Triple(w.Variance),
         })).ToList();
         double BnShare(NormalizationRun r) => r.SwitchWeights.Count == 0 ? double.NaN : r.SwitchWeights.Average(w => w.Mean[2]);
         var figures = new JsonObject
@@ -62,7 +62,7 @@ public sealed class NormalizationStage : TourStage
             Tables =
             [
                 new ReportTable("Test accuracy", ["layer", .. options.BatchSizes.Select(b => $"batch {b}")],
-                    kinds.Select(k => new[] { NormsCommand.Short(k) }.Concat(options.BatchSizes.Select(b => Acc(k, b).ToString("P1", inv))).ToArray()).ToList()),
+                    kinds.Select(k => new[] { NormalizationStudyFiles.Short(k) }.Concat(options.BatchSizes.Select(b => Acc(k, b).ToString("P1", inv))).ToArray()).ToList()),
                 new ReportTable("SN's learned importance weights (softmax over IN, LN, BN)", ["batch", "layer", "mean", "variance"], snRows),
             ],
             Images = [new ReportImage(TourContext.Relative(Id, "norms.png"), "Test accuracy against batch size, one line per normalization layer")],

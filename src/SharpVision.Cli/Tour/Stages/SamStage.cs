@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Commands;
 using SharpVision.Cli.Output;
 using SharpVision.Segmentation.Data;
 using SharpVision.Segmentation.Sam;
@@ -25,8 +24,8 @@ public sealed class SamStage : TourStage
         torch.set_num_threads(1); // this model is small: one thread measured faster (see `sharpvision sam train --threads`)
         try
         {
-            var config = SamDefaults.Config;
-            using var model = Sam.Build(config);
+            var config = SamTrainingOptions.DefaultModel;
+            using var model = SamModel.Build(config);
             SeededInit.Apply(model, 0, redrawOthers: true);
             SceneOptions Scenes(int seed) => new()
             {

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Commands;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Training;
 
@@ -17,11 +15,10 @@ public sealed class VQVAEStage : TourStage
     public override StageResult Run(TourContext context)
     {
         var dir = context.StageDir(Id);
-        var defaults = new Arguments([]);
-        var config = VQVAEOptions.Config(defaults);
-        var options = VQVAEOptions.Training(defaults) with { Quantizer = VQVAEComparison.QuantizerFor(VQVAEVariant.EmaRestart) };
-        using var train = VQVAETrainer.PrepareImages(context.Train, 28 + 2 * VQVAEOptions.Padding);
-        using var test = VQVAETrainer.PrepareImages(context.Test, 28 + 2 * VQVAEOptions.Padding);
+        var config = new VQVAEArchitecture().ToConfig();
+        var options = new VQVAETrainingOptions { Quantizer = VQVAEComparison.QuantizerFor(VQVAEVariant.EmaRestart) };
+        using var train = VQVAETrainer.PrepareImages(context.Train, VQVAEArchitecture.ImageSize);
+        using var test = VQVAETrainer.PrepareImages(context.Test, VQVAEArchitecture.ImageSize);
         int steps = context.Budget.VqSteps;
         var curve = new List<VQVAEStep>();
         using var trainer = new VQVAETrainer(config, train, options);
@@ -31,8 +28,8 @@ public sealed class VQVAEStage : TourStage
             context.Progress(s.Step / (double)steps, string.Create(CultureInfo.InvariantCulture, $"step {s.Step}/{steps} loss {s.Loss:F4} perplexity {s.Perplexity:F1}"));
         });
         trainer.Save(Path.Combine(dir, "checkpoints"));
-        var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEOptions.Padding);
-        VQVAEReconstructCommand.SaveReconstructions(trainer.Model, test, 16, Path.Combine(dir, "reconstructions.png"));
+        var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEArchitecture.Padding);
+        VQVAEReconstructions.Save(trainer.Model, test, 16, Path.Combine(dir, "reconstructions.png"));
         var x = curve.Select(s => (double)s.Step).ToArray();
         Charts.Lines(Path.Combine(dir, "training.png"), "VQ-VAE training: reconstruction loss and codebook perplexity / codes", "step", "value",
             [new Series("reconstruction MSE", x, curve.Select(s => s.ReconstructionLoss).ToArray()),

@@ -1,8 +1,6 @@
 using SharpVision.Nn;
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Autoencoders;
 

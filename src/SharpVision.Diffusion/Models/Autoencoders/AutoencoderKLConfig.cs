@@ -8,15 +8,8 @@ namespace SharpVision.Diffusion.Models.Autoencoders;
 /// diffusers' <c>AutoencoderKL</c> config (Stable Diffusion's VAE family): JSON names are the config.json keys, defaults
 /// those of diffusers (models/autoencoders/autoencoder_kl.py). Keys not modelled are kept.
 /// </summary>
-public sealed record AutoencoderKLConfig
+public sealed record AutoencoderKLConfig : AutoencoderConfig
 {
-    [JsonPropertyName("in_channels")] public int InChannels { get; init; } = 3;
-    [JsonPropertyName("out_channels")] public int OutChannels { get; init; } = 3;
-    [JsonPropertyName("down_block_types")] public IReadOnlyList<EncoderBlockType> DownBlockTypes { get; init; } = [EncoderBlockType.DownEncoderBlock2D];
-    [JsonPropertyName("up_block_types")] public IReadOnlyList<DecoderBlockType> UpBlockTypes { get; init; } = [DecoderBlockType.UpDecoderBlock2D];
-    [JsonPropertyName("block_out_channels")] public IReadOnlyList<int> BlockOutChannels { get; init; } = [64];
-    [JsonPropertyName("layers_per_block")] public int LayersPerBlock { get; init; } = 1;
-    [JsonPropertyName("act_fn")] public ActivationFunction ActFn { get; init; } = ActivationFunction.Silu;
     [JsonPropertyName("latent_channels")] public int LatentChannels { get; init; } = 4;
     [JsonPropertyName("norm_num_groups")] public int NormNumGroups { get; init; } = 32;
     /// <summary>Image size the model was trained at: one int or [height, width]; informational.</summary>

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Models.Autoencoders;
 
 /// <summary>What an autoencoder's decode returns (diffusers' <c>DecoderOutput</c>).</summary>

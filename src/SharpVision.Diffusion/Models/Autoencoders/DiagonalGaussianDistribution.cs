@@ -1,6 +1,4 @@
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Autoencoders;
 

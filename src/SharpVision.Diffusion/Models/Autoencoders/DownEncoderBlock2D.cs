@@ -1,7 +1,5 @@
 using SharpVision.Diffusion.Models.Blocks;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Autoencoders;
 

@@ -1,8 +1,6 @@
 using SharpVision.Diffusion.Models.Blocks;
 using SharpVision.Nn;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using GroupNorm = SharpVision.Nn.Normalization.GroupNorm;
 
 namespace SharpVision.Diffusion.Models.Autoencoders;

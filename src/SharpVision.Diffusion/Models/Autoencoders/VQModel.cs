@@ -1,9 +1,7 @@
 using SharpVision.Diffusion.Quantization;
 using SharpVision.Nn;
 using SharpVision.Nn.Checkpoints;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Autoencoders;
 

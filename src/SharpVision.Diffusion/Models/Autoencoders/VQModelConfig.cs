@@ -8,15 +8,8 @@ namespace SharpVision.Diffusion.Models.Autoencoders;
 /// diffusers' <c>VQModel</c> config: JSON names are the config.json keys, defaults those of diffusers
 /// (models/autoencoders/vq_model.py). Keys not modelled (<c>_class_name</c>, <c>_diffusers_version</c>, …) are kept.
 /// </summary>
-public sealed record VQModelConfig
+public sealed record VQModelConfig : AutoencoderConfig
 {
-    [JsonPropertyName("in_channels")] public int InChannels { get; init; } = 3;
-    [JsonPropertyName("out_channels")] public int OutChannels { get; init; } = 3;
-    [JsonPropertyName("down_block_types")] public IReadOnlyList<EncoderBlockType> DownBlockTypes { get; init; } = [EncoderBlockType.DownEncoderBlock2D];
-    [JsonPropertyName("up_block_types")] public IReadOnlyList<DecoderBlockType> UpBlockTypes { get; init; } = [DecoderBlockType.UpDecoderBlock2D];
-    [JsonPropertyName("block_out_channels")] public IReadOnlyList<int> BlockOutChannels { get; init; } = [64];
-    [JsonPropertyName("layers_per_block")] public int LayersPerBlock { get; init; } = 1;
-    [JsonPropertyName("act_fn")] public ActivationFunction ActFn { get; init; } = ActivationFunction.Silu;
     /// <summary>Channels of the encoder output and decoder input.</summary>
     [JsonPropertyName("latent_channels")] public int LatentChannels { get; init; } = 3;
     /// <summary>Image size the model was trained at; informational.</summary>

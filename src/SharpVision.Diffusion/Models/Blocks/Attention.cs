@@ -1,8 +1,7 @@
 using SharpVision.Nn;
+using SharpVision.Nn.Flops;
 using GroupNorm = SharpVision.Nn.Normalization.GroupNorm;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 
@@ -13,7 +12,7 @@ namespace SharpVision.Diffusion.Models.Blocks;
 /// models/attention_processor.py <c>Attention</c> with <c>AttnProcessor2_0</c> (no masks, spatial norm, cross norm
 /// or QK norm), the form UNet2DModel, VQModel and AutoencoderKL use.
 /// </summary>
-public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>, IMatmulFlops
 {
     public readonly GroupNorm? group_norm;
     public readonly Linear to_q;
@@ -109,5 +108,14 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         if (residual_connection) output = output + residual;
         if (rescale_output_factor != 1.0) output = output / rescale_output_factor;
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>q kᵀ and weights·v: 2 · B · N · M · inner multiply-accumulates (M = N for self-attention).</summary>
+    /// <param name="input">(B, C, H, W) image or (B, N, C) tokens.</param>
+    /// <param name="context">(B, M, C_cross) keys/values for cross-attention; null for self-attention.</param>
+    public long MatmulMacs(Tensor input, Tensor? context)
+    {
+        long n = input.dim() == 4 ? input.shape[2] * input.shape[3] : input.shape[1];
+        return 2 * input.shape[0] * n * (context?.shape[1] ?? n) * to_q.weight!.shape[0];
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 

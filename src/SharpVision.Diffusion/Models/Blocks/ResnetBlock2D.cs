@@ -1,8 +1,6 @@
 using SharpVision.Nn;
 using GroupNorm = SharpVision.Nn.Normalization.GroupNorm;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 

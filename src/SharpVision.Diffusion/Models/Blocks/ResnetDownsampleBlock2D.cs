@@ -1,6 +1,4 @@
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 
@@ -17,8 +15,7 @@ public sealed class ResnetDownsampleBlock2D : nn.Module<Tensor, Tensor?, DownBlo
         : base(nameof(ResnetDownsampleBlock2D))
     {
         ArgumentNullException.ThrowIfNull(resnet);
-        resnets = new ModuleList<ResnetBlock2D>();
-        for (int i = 0; i < numLayers; i++) resnets.append(resnet.Create(i == 0 ? inChannels : outChannels, outChannels));
+        resnets = DownBlockResnets.Create(resnet, numLayers, inChannels, outChannels);
         if (addDownsample) downsamplers = new ModuleList<ResnetBlock2D>(resnet.Create(outChannels, outChannels, down: true));
         RegisterComponents();
     }
@@ -28,12 +25,7 @@ public sealed class ResnetDownsampleBlock2D : nn.Module<Tensor, Tensor?, DownBlo
     public override DownBlockOutput forward(Tensor hiddenStates, Tensor? temb)
     {
         var states = new List<Tensor>();
-        var h = hiddenStates;
-        foreach (var resnet in resnets)
-        {
-            h = resnet.call(h, temb);
-            states.Add(h);
-        }
+        var h = DownBlockResnets.Run(resnets, hiddenStates, temb, states);
         if (downsamplers is not null)
         {
             foreach (var down in downsamplers) h = down.call(h, temb);

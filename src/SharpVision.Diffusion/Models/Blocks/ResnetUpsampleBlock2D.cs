@@ -1,6 +1,4 @@
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 
@@ -17,9 +15,7 @@ public sealed class ResnetUpsampleBlock2D : nn.Module<Tensor, IReadOnlyList<Tens
         bool addUpsample = true) : base(nameof(ResnetUpsampleBlock2D))
     {
         ArgumentNullException.ThrowIfNull(resnet);
-        resnets = new ModuleList<ResnetBlock2D>();
-        for (int i = 0; i < numLayers; i++)
-            resnets.append(resnet.Create(UpBlockChannels.ResnetIn(i, numLayers, inChannels, prevOutputChannels, outChannels), outChannels));
+        resnets = UpBlockChannels.Resnets(resnet, numLayers, inChannels, prevOutputChannels, outChannels);
         if (addUpsample) upsamplers = new ModuleList<ResnetBlock2D>(resnet.Create(outChannels, outChannels, up: true));
         RegisterComponents();
     }
@@ -35,13 +31,7 @@ public sealed class ResnetUpsampleBlock2D : nn.Module<Tensor, IReadOnlyList<Tens
     /// <remarks>The resnet upsampler always doubles; <paramref name="upsampleSize"/> is ignored, as in the reference.</remarks>
     public Tensor Forward(Tensor hiddenStates, IReadOnlyList<Tensor> resHiddenStates, Tensor? temb, long[]? upsampleSize = null)
     {
-        UpBlockChannels.RequireSkips(resHiddenStates, resnets.Count);
-        var h = hiddenStates;
-        for (int i = 0; i < resnets.Count; i++)
-        {
-            var skip = resHiddenStates[resHiddenStates.Count - 1 - i];
-            h = resnets[i].call(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
-        }
+        var h = UpBlockChannels.RunResnets(resnets, hiddenStates, resHiddenStates, temb);
         if (upsamplers is not null)
             foreach (var up in upsamplers) h = up.call(h, temb);
         return h;

@@ -1,6 +1,4 @@
 using SharpVision.Nn;
-using TorchSharp;
-using static TorchSharp.torch;
 using GroupNorm = SharpVision.Nn.Normalization.GroupNorm;
 
 namespace SharpVision.Diffusion.Models.Blocks;

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SharpVision.Diffusion.Models.Blocks;
 
 /// <summary>What a UNet down block returns: the block's output and every intermediate state for the skip connections.</summary>

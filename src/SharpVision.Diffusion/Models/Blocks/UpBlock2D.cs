@@ -1,6 +1,4 @@
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SharpVision.Diffusion.Models.Blocks;
 
@@ -21,9 +19,7 @@ public sealed class UpBlock2D : nn.Module<Tensor, IReadOnlyList<Tensor>, Tensor?
         : base(nameof(UpBlock2D))
     {
         ArgumentNullException.ThrowIfNull(resnet);
-        resnets = new ModuleList<ResnetBlock2D>();
-        for (int i = 0; i < numLayers; i++)
-            resnets.append(resnet.Create(UpBlockChannels.ResnetIn(i, numLayers, inChannels, prevOutputChannels, outChannels), outChannels));
+        resnets = UpBlockChannels.Resnets(resnet, numLayers, inChannels, prevOutputChannels, outChannels);
         if (addUpsample) upsamplers = new ModuleList<Upsample2D>(new Upsample2D(outChannels, useConv: true, outChannels: outChannels));
         RegisterComponents();
     }
@@ -38,13 +34,7 @@ public sealed class UpBlock2D : nn.Module<Tensor, IReadOnlyList<Tensor>, Tensor?
     /// <inheritdoc/>
     public Tensor Forward(Tensor hiddenStates, IReadOnlyList<Tensor> resHiddenStates, Tensor? temb, long[]? upsampleSize = null)
     {
-        UpBlockChannels.RequireSkips(resHiddenStates, resnets.Count);
-        var h = hiddenStates;
-        for (int i = 0; i < resnets.Count; i++)
-        {
-            var skip = resHiddenStates[resHiddenStates.Count - 1 - i];
-            h = resnets[i].call(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
-        }
+        var h = UpBlockChannels.RunResnets(resnets, hiddenStates, resHiddenStates, temb);
         if (upsamplers is not null)
             foreach (var up in upsamplers) h = up.Forward(h, upsampleSize);
         return h;
@@ -60,6 +50,28 @@ internal static class UpBlockChannels
         long skip = i == numLayers - 1 ? inChannels : outChannels;
         long running = i == 0 ? prevOutputChannels : outChannels;
         return running + skip;
+    }
+
+    /// <summary>The block's resnets: resnet i takes the running state concatenated with its skip state.</summary>
+    internal static ModuleList<ResnetBlock2D> Resnets(ResnetSettings resnet, int numLayers, long inChannels, long prevOutputChannels, long outChannels)
+    {
+        var resnets = new ModuleList<ResnetBlock2D>();
+        for (int i = 0; i < numLayers; i++)
+            resnets.append(resnet.Create(ResnetIn(i, numLayers, inChannels, prevOutputChannels, outChannels), outChannels));
+        return resnets;
+    }
+
+    /// <summary>Runs the resnets, each on the running state concatenated with its skip state (the last skip first).</summary>
+    internal static Tensor RunResnets(ModuleList<ResnetBlock2D> resnets, Tensor hiddenStates, IReadOnlyList<Tensor> resHiddenStates, Tensor? temb)
+    {
+        RequireSkips(resHiddenStates, resnets.Count);
+        var h = hiddenStates;
+        for (int i = 0; i < resnets.Count; i++)
+        {
+            var skip = resHiddenStates[resHiddenStates.Count - 1 - i];
+            h = resnets[i].call(cat([h, skip], dim: 1), temb); // (B, C_h + C_skip, H, W) in
+        }
+        return h;
     }
 
     internal static void RequireSkips(IReadOnlyList<Tensor> resHiddenStates, int count)

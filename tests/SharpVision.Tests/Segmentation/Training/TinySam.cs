@@ -22,9 +22,9 @@ static class TinySam
 
     public static LabeledImages Source => FashionMnist.EmbeddedTest().Slice(0, 200);
 
-    public static Sam Build(long seed)
+    public static SamModel Build(long seed)
     {
-        var model = Sam.Build(Config);
+        var model = SamModel.Build(Config);
         SeededInit.Apply(model, seed, redrawOthers: true);
         return model;
     }

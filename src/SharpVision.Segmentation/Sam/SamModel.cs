@@ -19,7 +19,7 @@ namespace SharpVision.Segmentation.Sam;
 /// non-persistent buffers); they are float32 values cast to the model's dtype when used, as the
 /// reference's buffers are.
 /// </remarks>
-public sealed partial class Sam : nn.Module
+public sealed partial class SamModel : nn.Module
 {
     public readonly SamImageEncoder image_encoder;
     public readonly PromptEncoder prompt_encoder;
@@ -40,9 +40,9 @@ public sealed partial class Sam : nn.Module
     public SamConfig Config { get; }
 
     /// <summary>Assembles a model from its parts (normally use <see cref="Build"/>).</summary>
-    public Sam(SamImageEncoder imageEncoder, PromptEncoder promptEncoder, MaskDecoder maskDecoder, SamConfig config,
+    public SamModel(SamImageEncoder imageEncoder, PromptEncoder promptEncoder, MaskDecoder maskDecoder, SamConfig config,
         IReadOnlyList<float>? pixelMean = null, IReadOnlyList<float>? pixelStd = null)
-        : base(nameof(Sam))
+        : base(nameof(SamModel))
     {
         ArgumentNullException.ThrowIfNull(imageEncoder);
         ArgumentNullException.ThrowIfNull(promptEncoder);
@@ -63,7 +63,7 @@ public sealed partial class Sam : nn.Module
     /// segment-anything build_sam.py <c>_build_sam</c> does (MobileSAM's <c>build_sam_vit_t</c> when the config
     /// has <see cref="SamConfig.TinyViT"/> sizes).
     /// </summary>
-    public static Sam Build(SamConfig config)
+    public static SamModel Build(SamConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -78,7 +78,7 @@ public sealed partial class Sam : nn.Module
         var decoder = new MaskDecoder(config.PromptEmbedDim,
             new TwoWayTransformer(depth: 2, embeddingDim: config.PromptEmbedDim, numHeads: config.DecoderNumHeads, mlpDim: config.DecoderMlpDim),
             numMultimaskOutputs: 3, iouHeadDepth: 3, iouHeadHiddenDim: config.IouHeadHiddenDim);
-        var sam = new Sam(encoder, prompt, decoder, config);
+        var sam = new SamModel(encoder, prompt, decoder, config);
         sam.eval();
         return sam;
     }
@@ -86,13 +86,13 @@ public sealed partial class Sam : nn.Module
     /// <summary>Builds a preset ("vit_b", "vit_l", "vit_h", "default", "vit_t") and loads an official checkpoint into it.</summary>
     /// <exception cref="ArgumentException">Unknown model type.</exception>
     /// <exception cref="CheckpointMismatchException">The checkpoint is of another size; the message says which size it looks like.</exception>
-    public static Sam FromCheckpoint(string path, string modelType) => FromCheckpoint(path, SamConfig.ForModelType(modelType));
+    public static SamModel FromCheckpoint(string path, string modelType) => FromCheckpoint(path, SamConfig.ForModelType(modelType));
 
     /// <summary>Builds a model of <paramref name="config"/>'s sizes and loads a torch.save'd state_dict into it (strict).</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not a readable checkpoint.</exception>
     /// <exception cref="CheckpointMismatchException">The checkpoint is of another size; the message says which size it looks like.</exception>
-    public static Sam FromCheckpoint(string path, SamConfig config)
+    public static SamModel FromCheckpoint(string path, SamConfig config)
     {
         var sam = Build(config);
         try { sam.LoadCheckpoint(path); }
