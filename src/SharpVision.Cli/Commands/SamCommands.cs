@@ -37,7 +37,7 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
                               [--data DIR] [--seed S] [--save-every N] [--threads T]
 
           --out DIR        run folder: checkpoints in DIR/checkpoints/checkpoint-N (sam.pth in the official state_dict
-                           format, optimizer.pth, sam_config.json, trainer_state.json), written atomically every
+                           format, optimizer.bin, sam_config.json, trainer_state.json), written atomically every
                            --save-every steps and at the end
           --steps N        total optimiser steps (default 300); --minutes M stops earlier after M minutes
           --batch B        scenes per step (default 4); every object of a scene gets a prompt

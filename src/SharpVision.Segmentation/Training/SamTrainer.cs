@@ -26,7 +26,7 @@ public sealed record SamTrainState
     [JsonPropertyName("step")] public long Step { get; init; }
     /// <summary>The model state_dict file (torch.save zip, official key names), relative to the checkpoint folder.</summary>
     [JsonPropertyName("model_file")] public string ModelFile { get; init; } = "";
-    /// <summary>The optimiser moments file, relative to the checkpoint folder.</summary>
+    /// <summary>The optimiser state file (TorchSharp's <c>save_state_dict</c> format), relative to the checkpoint folder.</summary>
     [JsonPropertyName("optimizer_file")] public string OptimizerFile { get; init; } = "";
     /// <summary>Model sizes.</summary>
     [JsonPropertyName("sam_config")] public JsonElement SamConfig { get; init; }
@@ -47,12 +47,12 @@ public sealed record SamTrainState
 public sealed class SamTrainer : IDisposable
 {
     /// <summary>Names inside a checkpoint folder (beside <see cref="CheckpointFolders.StateFile"/>).</summary>
-    public const string ModelFile = "sam.pth", OptimizerFile = "optimizer.pth", ConfigFile = "sam_config.json";
+    public const string ModelFile = "sam.pth", OptimizerFile = CheckpointFolders.OptimizerFile, ConfigFile = "sam_config.json";
 
     /// <summary>Complete checkpoints kept on disk.</summary>
     public const int KeepCheckpoints = 2;
 
-    readonly AdamW optimizer;
+    readonly TorchSharp.Modules.AdamW optimizer;
 
     /// <summary>The model being trained.</summary>
     public SamModel Model { get; }
@@ -61,7 +61,7 @@ public sealed class SamTrainer : IDisposable
     /// <summary>Hyperparameters.</summary>
     public SamTrainingOptions Options { get; }
     /// <summary>Optimiser steps taken.</summary>
-    public long Step => optimizer.Step;
+    public long Step { get; private set; }
     /// <summary>The checkpoint folder this run last saved or resumed from, if any.</summary>
     public string? LastCheckpoint { get; private set; }
 
@@ -79,8 +79,8 @@ public sealed class SamTrainer : IDisposable
         Options = options;
         foreach (var (name, p) in model.named_parameters())
             p.requires_grad = !options.DecoderOnly || name.StartsWith("mask_decoder.", StringComparison.Ordinal);
-        optimizer = new AdamW(model.named_parameters().Where(np => np.parameter.requires_grad).Select(np => (np.name, np.parameter)),
-            options.LearningRate, options.WeightDecay);
+        optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad), lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+            weight_decay: options.WeightDecay);
         model.train();
     }
 
@@ -100,13 +100,15 @@ public sealed class SamTrainer : IDisposable
     public SamStepResult TrainOn(IReadOnlyList<SegmentationScene> batch, Random rng)
     {
         using var scope = NewDisposeScope();
-        optimizer.LearningRate = LearningRateAt(Step);
-        optimizer.ZeroGrad();
+        double learningRate = LearningRateAt(Step);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+        optimizer.zero_grad();
         using var result = ComputeLoss(Model, batch, rng, Options);
         TrainingDivergedException.ThrowIfNotFinite(result.Loss.item<float>(), Step + 1, LastCheckpoint);
         result.Loss.backward();
-        optimizer.StepUpdate();
-        return new SamStepResult(Step, result.Loss.item<float>(), result.MaskLoss, result.IouLoss, result.FirstRoundIou, result.Objects, optimizer.LearningRate);
+        optimizer.step();
+        Step++;
+        return new SamStepResult(Step, result.Loss.item<float>(), result.MaskLoss, result.IouLoss, result.FirstRoundIou, result.Objects, learningRate);
     }
 
     /// <summary>The SAM training loss of a batch with simulated interactive prompts.</summary>
@@ -182,7 +184,7 @@ public sealed class SamTrainer : IDisposable
         LastCheckpoint = CheckpointFolders.Save(checkpointRoot, Step, Options.Seed, KeepCheckpoints, (JsonObject)JsonSerializer.SerializeToNode(state)!, temp =>
         {
             StateDict.SavePyTorch(Model.state_dict(), Path.Combine(temp, ModelFile));
-            StateDict.SavePyTorch(optimizer.StateDict(), Path.Combine(temp, OptimizerFile));
+            optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
             AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), Model.Config.ToJson());
         });
         return LastCheckpoint;
@@ -205,19 +207,22 @@ public sealed class SamTrainer : IDisposable
         return (SamConfig.FromJson(state.SamConfig.GetRawText()), Path.Combine(directory, state.ModelFile), state);
     }
 
-    /// <summary>Rebuilds a trainer from a checkpoint (see <see cref="ReadCheckpoint"/>): model weights, optimiser moments and step.</summary>
+    /// <summary>Rebuilds a trainer from a checkpoint (see <see cref="ReadCheckpoint"/>): model weights, optimiser state and step.</summary>
+    /// <exception cref="FileNotFoundException">The checkpoint's optimiser state file is missing (checkpoints from before the switch to
+    /// TorchSharp's AdamW held <c>optimizer.pth</c>).</exception>
     /// <param name="source">The training images (the scene options come from the checkpoint).</param>
     /// <param name="learningRate">Replaces the stored peak learning rate (e.g. after a divergence); null keeps it.</param>
     public static SamTrainer Resume(string path, Nn.Data.LabeledImages source, double? learningRate = null)
     {
         var (config, modelPath, state) = ReadCheckpoint(path);
         var directory = Path.GetDirectoryName(modelPath)!;
+        var optimizerPath = Path.Combine(directory, OptimizerFile);
+        if (state.OptimizerFile != OptimizerFile || !File.Exists(optimizerPath))
+            throw new FileNotFoundException($"checkpoint file not found: {optimizerPath} (TorchSharp AdamW state)", optimizerPath);
         var model = SamModel.FromCheckpoint(modelPath, config);
         var options = learningRate is double lr ? state.Training with { LearningRate = lr } : state.Training;
-        var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), options) { LastCheckpoint = directory };
-        var moments = StateDict.LoadPyTorch(Path.Combine(directory, state.OptimizerFile));
-        try { trainer.optimizer.LoadStateDict(moments, state.Step, state.OptimizerFile); }
-        finally { foreach (var t in moments.Values) t.Dispose(); }
+        var trainer = new SamTrainer(model, new FashionMnistScenes(source, state.Scenes), options) { LastCheckpoint = directory, Step = state.Step };
+        trainer.optimizer.load_state_dict(optimizerPath);
         return trainer;
     }
 

@@ -71,7 +71,7 @@ public sealed class SamTrainerTests
             foreach (var ((name, p), (_, q)) in model.named_parameters().Zip(resumed.Model.named_parameters()))
                 Assert.True(p.detach().allclose(q.detach(), rtol: 1e-5, atol: 1e-6), $"{name} differs after resume");
             // The latest step's checkpoint holds these files; the model file has the official key names.
-            Assert.Equal(["checkpoint-complete", "optimizer.pth", "sam.pth", "sam_config.json", "trainer_state.json"],
+            Assert.Equal(["checkpoint-complete", "optimizer.bin", "sam.pth", "sam_config.json", "trainer_state.json"],
                 Directory.GetFiles(checkpoint).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray());
             var dict = SharpVision.Nn.Checkpoints.StateDict.LoadPyTorch(Path.Combine(checkpoint, SamTrainer.ModelFile));
             Assert.Contains("mask_decoder.iou_prediction_head.layers.0.weight", dict.Keys);
