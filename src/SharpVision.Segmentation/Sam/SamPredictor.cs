@@ -92,7 +92,7 @@ public sealed class SamPredictor : IDisposable
         using var inference = inference_mode();
         var input = Model.Preprocess(transformedImage.to(Model.Device));
         // The predictor owns the embedding until ResetImage, whatever scope the caller runs in.
-        features = Model.image_encoder.forward(input).DetachFromDisposeScope();
+        features = Model.image_encoder.call(input).DetachFromDisposeScope();
         densePe = Model.prompt_encoder.GetDensePe().DetachFromDisposeScope();
         OriginalSize = originalImageSize;
         InputSize = ((int)transformedImage.shape[2], (int)transformedImage.shape[3]);
@@ -201,8 +201,8 @@ public sealed class SamPredictor : IDisposable
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         var device = Model.Device;
-        var (sparse, dense) = Model.prompt_encoder.forward(pointCoords?.to(device), pointLabels?.to(device), boxes?.to(device), maskInput?.to(device));
-        var (lowRes, iou) = Model.mask_decoder.forward(features, densePe!, sparse, dense, multimaskOutput);
+        var (sparse, dense) = Model.prompt_encoder.call(pointCoords?.to(device), pointLabels?.to(device), boxes?.to(device), maskInput?.to(device));
+        var (lowRes, iou) = Model.mask_decoder.call(features, densePe!, sparse, dense, multimaskOutput);
         var masks = Model.PostprocessMasks(lowRes, InputSize, OriginalSize);
         if (!returnLogits) masks = masks.gt(SamModel.MaskThreshold);
         return new SamPrediction(masks.MoveToOuterDisposeScope(), iou.MoveToOuterDisposeScope(), lowRes.MoveToOuterDisposeScope());

@@ -120,7 +120,7 @@ public sealed class SamTrainer : IDisposable
         var images = SamSceneRunner.ImageBatch(model, batch);
         Tensor embeddings;
         // A frozen encoder needs no graph.
-        using (options.DecoderOnly ? no_grad() : null) embeddings = model.image_encoder.forward(images); // (B, C, h, w)
+        using (options.DecoderOnly ? no_grad() : null) embeddings = model.image_encoder.call(images); // (B, C, h, w)
         var total = zeros(1, dtype: model.Dtype).squeeze();
         double maskSum = 0, iouSum = 0, firstIou = 0;
         int terms = 0, objects = 0;

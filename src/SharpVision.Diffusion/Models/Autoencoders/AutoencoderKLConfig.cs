@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SharpVision.Diffusion.Models.Blocks;
 
 namespace SharpVision.Diffusion.Models.Autoencoders;
 
