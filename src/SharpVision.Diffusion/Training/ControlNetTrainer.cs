@@ -148,7 +148,7 @@ public sealed class ControlNetTrainer : IDisposable
     public static string? LatestCheckpoint(string checkpointRoot) => CheckpointFolders.Latest(checkpointRoot);
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
-    public double LearningRateAt(long step) => DiffusionStep.WarmupLearningRate(Options.LearningRate, Options.WarmupSteps, step);
+    public double LearningRateAt(long step) => LearningRateSchedule.Warmup(Options.LearningRate, Options.WarmupSteps, step);
 
     /// <summary>One optimizer step of the ControlNet on the next batch.</summary>
     /// <returns>The batch loss.</returns>

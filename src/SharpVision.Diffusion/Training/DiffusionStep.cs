@@ -58,10 +58,6 @@ internal static class DiffusionStep
         optimizer.step();
     }
 
-    /// <summary>Linear warm-up to <paramref name="learningRate"/> over <paramref name="warmupSteps"/>, then constant; step is 1-based.</summary>
-    public static double WarmupLearningRate(double learningRate, int warmupSteps, long step) =>
-        warmupSteps <= 0 ? learningRate : learningRate * Math.Min(1.0, (double)step / warmupSteps);
-
     /// <summary>
     /// Runs <paramref name="trainStep"/> until <paramref name="untilStep"/>, reporting progress and saving a checkpoint every
     /// <paramref name="checkpointEvery"/> steps and at the end when <paramref name="checkpointRoot"/> is given; then

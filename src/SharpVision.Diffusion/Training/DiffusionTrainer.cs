@@ -141,7 +141,7 @@ public sealed class DiffusionTrainer : IDisposable
     public static string? LatestCheckpoint(string checkpointRoot) => CheckpointFolders.Latest(checkpointRoot);
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
-    public double LearningRateAt(long step) => DiffusionStep.WarmupLearningRate(Options.LearningRate, Options.WarmupSteps, step);
+    public double LearningRateAt(long step) => LearningRateSchedule.Warmup(Options.LearningRate, Options.WarmupSteps, step);
 
     /// <summary>The EMA decay after <paramref name="step"/> optimizer steps: min(EmaDecay, (1 + step) / (10 + step)).</summary>
     public double EmaDecayAt(long step) => Math.Min(Options.EmaDecay, (1.0 + step) / (10.0 + step));

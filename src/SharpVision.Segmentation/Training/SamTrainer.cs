@@ -84,9 +84,8 @@ public sealed class SamTrainer : IDisposable
         model.train();
     }
 
-    /// <summary>The learning rate at step <paramref name="step"/> (linear warm-up, then constant).</summary>
-    public double LearningRateAt(long step) =>
-        Options.WarmupSteps == 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (step + 1.0) / Options.WarmupSteps);
+    /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up, then constant.</summary>
+    public double LearningRateAt(long step) => LearningRateSchedule.Warmup(Options.LearningRate, Options.WarmupSteps, step);
 
     /// <summary>One step on the next batch of the scene stream (scenes Step·B … Step·B + B − 1).</summary>
     public SamStepResult TrainStep()
@@ -100,7 +99,7 @@ public sealed class SamTrainer : IDisposable
     public SamStepResult TrainOn(IReadOnlyList<SegmentationScene> batch, Random rng)
     {
         using var scope = NewDisposeScope();
-        double learningRate = LearningRateAt(Step);
+        double learningRate = LearningRateAt(Step + 1);
         foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
         optimizer.zero_grad();
         using var result = ComputeLoss(Model, batch, rng, Options);
