@@ -18,15 +18,12 @@ internal static class DiffusionStep
     public static (Tensor Index, Tensor Timesteps, Tensor Noise) Draw(long count, int batch, long seed, long step, int numTrainTimesteps,
         long[] x0Shape, ScalarType dtype, out Generator generator)
     {
-        long stepsPerEpoch = count / batch;
-        // Data order: one permutation per epoch, drawn from (seed, epoch); the batch is its (n mod steps-per-epoch)-th slice.
-        using var shuffle = new Generator(CheckpointFolders.Mix(seed, 1, step / stepsPerEpoch));
-        var index = torch.randperm(count, generator: shuffle).narrow(0, step % stepsPerEpoch * batch, batch); // (B)
-        generator = new Generator(CheckpointFolders.Mix(seed, 2, step));
+        var index = SeedMixer.BatchIndices(count, batch, seed, step); // (B)
+        generator = new Generator(SeedMixer.Mix(seed, 2, step));
         var t = torch.randint(0, numTrainTimesteps, [batch], dtype: ScalarType.Int64, generator: generator); // (B)
         var noise = torch.randn(x0Shape, dtype: dtype, generator: generator);
         // dropout layers, if the config has any, draw from the global generator
-        torch.manual_seed((long)(CheckpointFolders.Mix(seed, 3, step) >> 1));
+        torch.manual_seed((long)(SeedMixer.Mix(seed, 3, step) >> 1));
         return (index, t, noise);
     }
 

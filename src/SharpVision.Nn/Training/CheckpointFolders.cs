@@ -9,8 +9,7 @@ namespace SharpVision.Nn.Training;
 /// The one checkpoint format of every trainer: folders <c>checkpoint-NNNNNNNN</c> under a root, each written in a
 /// temporary folder that is renamed once its <c>checkpoint-complete</c> marker is in, so a run killed mid-save keeps the
 /// previous checkpoint; the newest N complete ones are kept. Each holds <c>trainer_state.json</c> (step, seed, options
-/// and what the trainer needs to continue) beside the trainer's weight and optimizer files. Also the counter-based
-/// seeds of the trainers' random draws.
+/// and what the trainer needs to continue) beside the trainer's weight and optimizer files.
 /// </summary>
 public static class CheckpointFolders
 {
@@ -136,14 +135,5 @@ public static class CheckpointFolders
     {
         try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
         catch (IOException) { } // best effort: a stale temporary folder is ignored and removed by the next save
-    }
-
-    /// <summary>SplitMix64 of (seed, stream, counter): independent generator seeds per purpose and step.</summary>
-    public static ulong Mix(long seed, int stream, long counter)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)stream * 0xBF58476D1CE4E5B9UL + (ulong)counter * 0x94D049BB133111EBUL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

@@ -64,7 +64,7 @@ public sealed class FashionMnistScenes
     /// <summary>A random generator for scene <paramref name="index"/> under <paramref name="seed"/>, independent of other indexes
     /// and the same in every process (SplitMix64 of (seed, stream, index); <c>HashCode.Combine</c>, used before, is seeded
     /// randomly per process, so a resumed or repeated run drew other scenes and prompts).</summary>
-    public static Random RandomFor(int seed, long index, int stream = 0) => new((int)(CheckpointFolders.Mix(seed, stream, index) >> 33));
+    public static Random RandomFor(int seed, long index, int stream = 0) => new((int)(SeedMixer.Mix(seed, stream, index) >> 33));
 
     /// <summary>Scene number <paramref name="index"/> of the stream.</summary>
     public SegmentationScene Generate(long index)
