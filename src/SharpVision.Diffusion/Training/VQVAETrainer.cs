@@ -17,7 +17,7 @@ namespace SharpVision.Diffusion.Training;
 /// Checkpoints are <see cref="CheckpointFolders"/> (<c>checkpoint-NNNNNNNN</c>, written whole, then renamed) holding the
 /// model in diffusers' format (<c>model/</c>), the optimizer state, the quantizer's random-generator state and
 /// <c>trainer_state.json</c> (step and options); <see cref="Resume"/> continues bit-for-bit where <see cref="Save"/> left
-/// off, because the data order is a function of (seed, epoch) rather than of a running random stream.
+/// off, because the data order is a function of (seed, epoch) (<see cref="SeedMixer.BatchIndices"/>) rather than of a running random stream.
 /// </summary>
 public sealed class VQVAETrainer : IDisposable
 {
@@ -33,8 +33,6 @@ public sealed class VQVAETrainer : IDisposable
     readonly Tensor images;
     readonly Generator generator;
     readonly TorchSharp.Modules.Adam optimizer;
-    long epochCached = -1;
-    long[] order = [];
 
     /// <summary>The model being trained.</summary>
     public VQModel Model { get; }
@@ -99,30 +97,13 @@ public sealed class VQVAETrainer : IDisposable
         return padded.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The image indices of step <paramref name="step"/>: a (seed, epoch)-seeded permutation cut into whole batches.</summary>
-    Tensor BatchIndices(long step)
-    {
-        long n = images.shape[0];
-        long perEpoch = n / Options.BatchSize;
-        long epoch = step / perEpoch;
-        if (epoch != epochCached)
-        {
-            using var g = new Generator((ulong)Options.Seed * 1_000_003UL + (ulong)epoch + 1);
-            using var perm = randperm(n, generator: g);
-            order = perm.data<long>().ToArray();
-            epochCached = epoch;
-        }
-        long offset = step % perEpoch * Options.BatchSize;
-        return tensor(order.AsSpan((int)offset, Options.BatchSize).ToArray());
-    }
-
     /// <summary>One optimisation step on the next batch.</summary>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (the optimizer does not take the step).</exception>
     public VQVAEStep TrainStep()
     {
         using var scope = torch.NewDisposeScope();
         Model.train();
-        var x = images.index_select(0, BatchIndices(Step));
+        var x = images.index_select(0, SeedMixer.BatchIndices(images.shape[0], Options.BatchSize, Options.Seed, Step));
         optimizer.zero_grad();
         var z = Model.Encode(x);
         // A NaN latent has no nearest code (the quantizer rejects it as bad input); in training it means the loss is NaN.
