@@ -27,7 +27,7 @@ public sealed partial class CLIPTokenizer
 
     readonly BpeTokenizer bpe;
     readonly Dictionary<string, int> vocab;
-    readonly string[] tokensById;
+    readonly Dictionary<int, string> tokensById; // not an array: ids need not be dense, and one id of 2^31 - 1 must not allocate 2^31 slots
 
     /// <summary>Prompts are cut and padded to this many tokens (tokenizer_config.json <c>model_max_length</c>).</summary>
     public int ModelMaxLength { get; }
@@ -49,8 +49,7 @@ public sealed partial class CLIPTokenizer
         BosTokenId = vocab[BosToken];
         EosTokenId = vocab[EosToken];
         PadTokenId = vocab[PadToken];
-        tokensById = new string[vocab.Values.Max() + 1];
-        foreach (var (token, id) in vocab) tokensById[id] = token;
+        tokensById = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
 
         var specialIds = new Dictionary<string, int>(StringComparer.Ordinal) { [BosToken] = BosTokenId, [EosToken] = EosTokenId };
         try
@@ -83,16 +82,19 @@ public sealed partial class CLIPTokenizer
         var merges = ReadMerges(mergesPath);
         var configPath = Path.Combine(directory, ConfigFileName);
         var config = ReadOptionalJson(configPath);
-        var map = ReadOptionalJson(Path.Combine(directory, SpecialTokensFileName));
-        // tokenizer_config.json wins over special_tokens_map.json, as in transformers' from_pretrained.
-        string Token(string key, string fallback) => TokenContent(config, key) ?? TokenContent(map, key) ?? fallback;
+        var mapPath = Path.Combine(directory, SpecialTokensFileName);
+        var map = ReadOptionalJson(mapPath);
+        // tokenizer_config.json wins over special_tokens_map.json, as in transformers' from_pretrained. The check names
+        // the file the token came from, since that file (not vocab.json) may be the one that is wrong.
+        string Token(string key, string fallback)
+        {
+            var (token, source) = TokenContent(config, key) is { } c ? (c, configPath)
+                : TokenContent(map, key) is { } m ? (m, mapPath)
+                : (fallback, $"{vocabPath} (the default {key})");
+            return vocab.ContainsKey(token) ? token : throw new InvalidDataException($"{source}: {key} '{token}' is not in {vocabPath}");
+        }
         var special = new SpecialTokens(Token("bos_token", "<|startoftext|>"), Token("eos_token", "<|endoftext|>"),
             Token("pad_token", "<|endoftext|>"), Token("unk_token", "<|endoftext|>"));
-        foreach (var token in new[] { special.Bos, special.Eos, special.Pad, special.Unk })
-        {
-            if (!vocab.ContainsKey(token))
-                throw new InvalidDataException($"{directory}: special token '{token}' is not in {vocabPath}");
-        }
         return new CLIPTokenizer(vocab, merges, special, ModelMaxLengthOf(config, configPath), mergesPath);
     }
 
@@ -166,7 +168,7 @@ public sealed partial class CLIPTokenizer
     public int? TokenToId(string token) => vocab.TryGetValue(token, out var id) ? id : null;
 
     /// <summary>The vocabulary entry of an id, or null.</summary>
-    public string? IdToToken(int id) => id >= 0 && id < tokensById.Length ? tokensById[id] : null;
+    public string? IdToToken(int id) => tokensById.GetValueOrDefault(id);
 
     // openai/CLIP simple_tokenizer.py's pattern (matched on lower-cased text, so IGNORECASE changes nothing).
     [GeneratedRegex(@"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase)]
@@ -227,13 +229,17 @@ public sealed partial class CLIPTokenizer
         };
     }
 
-    // transformers writes a huge sentinel (1e30) when no length was set; CLIP's text encoder then still takes 77.
+    /// <summary>Lengths above this in tokenizer_config.json are read as "no length set" (prompts are padded to the length).</summary>
+    public const int LargestModelMaxLength = 1 << 16;
+
+    // transformers writes a huge sentinel (1e30) when no length was set; CLIP's text encoder then still takes 77. Any
+    // length past LargestModelMaxLength is read so too: padding every prompt to 2^31 - 1 ids would exhaust memory.
     static int ModelMaxLengthOf(JsonElement? config, string path)
     {
         if (config is not { } obj || !obj.TryGetProperty("model_max_length", out var v)) return DefaultModelMaxLength;
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var length) || length < 2)
             throw new InvalidDataException($"{path}: model_max_length must be a number >= 2; got {v.GetRawText()}");
-        return length > int.MaxValue ? DefaultModelMaxLength : (int)length;
+        return length > LargestModelMaxLength ? DefaultModelMaxLength : (int)length;
     }
 
     /// <summary>GPT-2's reversible byte ↔ printable-character map that byte-level BPE vocabularies are written in.</summary>

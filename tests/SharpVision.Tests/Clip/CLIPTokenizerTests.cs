@@ -128,7 +128,8 @@ public sealed class CLIPTokenizerTests() : TempFolderTest("sv-cliptok-", create:
 
     [Theory]
     [InlineData(CLIPTokenizer.VocabFileName, "{\"a\": \"not an id\"}", "vocab.json")]
-    [InlineData(CLIPTokenizer.VocabFileName, "{\"a\": 0, \"b</w>\": 1}", "special token '<|startoftext|>'")]
+    [InlineData(CLIPTokenizer.VocabFileName, "{\"a\": 0, \"b</w>\": 1}", "bos_token '<|startoftext|>' is not in")]
+    [InlineData(CLIPTokenizer.ConfigFileName, "{\"pad_token\": \"NaN\"}", "tokenizer_config.json: pad_token 'NaN' is not in")]
     [InlineData(CLIPTokenizer.MergesFileName, "#version: 0.2\ni n g\n", "merges.txt:2")]
     [InlineData(CLIPTokenizer.ConfigFileName, "{\"model_max_length\": \"long\"}", "model_max_length")]
     [InlineData(CLIPTokenizer.SpecialTokensFileName, "[1, 2]", "special_tokens_map.json")]
@@ -152,6 +153,20 @@ public sealed class CLIPTokenizerTests() : TempFolderTest("sv-cliptok-", create:
             "{\"pad_token\": {\"__type\": \"AddedToken\", \"content\": \"!\"}, \"model_max_length\": 1e30}");
         var sd2 = CLIPTokenizer.FromPretrained(Temp);
         Assert.Equal(("!", 0, 77), (sd2.PadToken, sd2.PadTokenId, sd2.ModelMaxLength));
+
+        File.WriteAllText(Path.Combine(Temp, CLIPTokenizer.ConfigFileName), "{\"model_max_length\": 2147483647}");
+        Assert.Equal(77, CLIPTokenizer.FromPretrained(Temp).ModelMaxLength); // not 2^31 - 1 ids of padding per prompt
+    }
+
+    [Fact]
+    public void AnIdOfIntMaxReadsAndDecodesWithoutATableOfThatSize()
+    {
+        CopyTokenizer(except: CLIPTokenizer.VocabFileName);
+        var vocab = File.ReadAllText(Path.Combine(TokenizerFolder, CLIPTokenizer.VocabFileName)).Replace("\"a</w>\": ", "\"a</w>\": 2147483647, \"was-a</w>\": ");
+        File.WriteAllText(Path.Combine(Temp, CLIPTokenizer.VocabFileName), vocab);
+        var tokenizer = CLIPTokenizer.FromPretrained(Temp);
+        Assert.Equal(int.MaxValue, tokenizer.TokenToId("a</w>"));
+        Assert.Equal("a photo ", tokenizer.Decode(tokenizer.Encode("a photo")));
     }
 
     void CopyTokenizer(string except)

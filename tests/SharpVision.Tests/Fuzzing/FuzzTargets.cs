@@ -16,7 +16,7 @@ using TorchSharp;
 namespace SharpVision.Tests.Fuzzing;
 
 /// <summary>The readers of files users download from strangers, each with its seeds and structure-aware mutations.</summary>
-public static class FuzzTargets
+public static partial class FuzzTargets
 {
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
@@ -42,7 +42,7 @@ public static class FuzzTargets
             () => [Fixture("schedulers", "lcm_4", "scheduler_config.json"), Fixture("schedulers", "pndm_sd_plms_20", "scheduler_config.json")],
             input => RoundTrip(SchedulerFactory.ReadConfig(Encoding.UTF8.GetString(input), source: "fuzz/scheduler_config.json"), c => c.ToJson()),
             [typeof(InvalidDataException), typeof(ArgumentException)], (m, input, others) => m.MutateJsonText(input, others), 3000),
-        new("sam-config", "sam_config.json", () => [Fixture("sam", "sam_tiny_point", "sam_config.json")],
+        new("sam-config", "sam_config.json", () => [Fixture("sam", "sam_tiny_point", "sam_config.json"), Encoding.UTF8.GetBytes(SamConfig.VitT.ToJson())],
             input => RoundTrip(SamConfig.FromJson(Encoding.UTF8.GetString(input)), c => c.ToJson()),
             [typeof(InvalidDataException)], (m, input, others) => m.MutateJsonText(input, others), 3000)
         {
@@ -55,6 +55,7 @@ public static class FuzzTargets
             // The RGB result: any size up to 4096² pixels, beyond that at most 2048 RGBA bytes per file byte.
             AllocationBudget = input => (16L << 20) + 3L * 4096 * 4096 + 2048L * input.Length,
         },
+        .. PipelineFolderTargets(),
     ];
 
     public static FuzzTarget Named(string name) => All.Single(t => t.Name == name);

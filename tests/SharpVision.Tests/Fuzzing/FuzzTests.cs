@@ -81,6 +81,7 @@ public sealed class FuzzRegressionMessageTests
     [InlineData("image", "declares-16385-wide.bin", "16385x1")]
     [InlineData("image", "found-16384-square-from-133-bytes.bin", "from only 133 bytes")]
     [InlineData("image", "not-an-image.bin", "not a readable image")]
+    [InlineData("clip-tokenizer-config", "bos-token-not-in-vocab.bin", "tokenizer_config.json: bos_token 'NaN' is not in")]
     public void FailsNamingTheProblem(string name, string file, string expected)
     {
         var target = FuzzTargets.Named(name);
