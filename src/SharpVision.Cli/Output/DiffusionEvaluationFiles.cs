@@ -62,12 +62,12 @@ public static class DiffusionEvaluationFiles
     {
         var inv = CultureInfo.InvariantCulture;
         static double Log(double fd) => Math.Log10(Math.Max(fd, 1e-3));
-        var series = results.Where(r => r.Family != "DDPM").GroupBy(r => r.Family)
+        var series = results.Where(r => r.Family != SamplerFamily.Ddpm).GroupBy(r => r.Family)
             .Select(g => new Series(g.Key, g.Select(r => Math.Log2(r.ModelCalls)).ToArray(), g.Select(r => Log(r.FdFmnist)).ToArray()))
             .ToList();
-        var references = results.Where(r => r.Family == "DDPM").Select(r => (string.Create(inv, $"DDPM {r.Steps} steps"), Log(r.FdFmnist)))
+        var references = results.Where(r => r.Family == SamplerFamily.Ddpm).Select(r => (string.Create(inv, $"DDPM {r.Steps} steps"), Log(r.FdFmnist)))
             .Append(("real vs real", Log(realVsReal))).ToList();
-        int most = results.Where(r => r.Family != "DDPM").Select(r => r.ModelCalls).DefaultIfEmpty(1).Max();
+        int most = results.Where(r => r.Family != SamplerFamily.Ddpm).Select(r => r.ModelCalls).DefaultIfEmpty(1).Max();
         var budgets = options.Steps.Concat(options.Solvers is { Count: > 0 } ? options.Calls : []).Where(c => c <= most).Distinct().Order()
             .Select(c => (Math.Log2(c), c.ToString(inv))).ToArray();
         var values = series.SelectMany(s => s.Y).Concat(references.Select(r => r.Item2)).ToList();

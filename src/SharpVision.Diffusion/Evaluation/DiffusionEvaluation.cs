@@ -41,6 +41,16 @@ public sealed record EvaluationOptions(int Samples = 500, IReadOnlyList<int>? Dd
 /// <param name="Grid">(GridSamples, C, H, W) the first samples, in [−1, 1].</param>
 public sealed record SamplerResult(string Sampler, string Family, double Eta, int Steps, int ModelCalls, double FdFmnist, double SecondsPerSample, Tensor Grid);
 
+/// <summary>The <see cref="SamplerResult.Family"/> names of the DDIM and DDPM lines (a solver's is its preset name).</summary>
+public static class SamplerFamily
+{
+    /// <summary>"DDPM".</summary>
+    public const string Ddpm = "DDPM";
+
+    /// <summary>"DDIM eta 0" or "DDIM eta 1".</summary>
+    public static string Ddim(double eta) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"DDIM eta {eta:0}");
+}
+
 /// <summary>All measurements of one model.</summary>
 /// <param name="Rows">One per sampler setting, in run order.</param>
 /// <param name="RealVsReal">FD-FMNIST between the two halves of the real test images: the floor set by sample size.</param>
@@ -83,7 +93,7 @@ public static class DiffusionEvaluation
             {
                 var pipe = new DDIMPipeline(unet, ddim);
                 var name = $"DDIM eta {eta:0} {steps} steps";
-                rows.Add(Measure("DDIM", $"DDIM eta {eta:0}", eta, steps, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps, Eta = eta }, s => progress?.Invoke(name, s))));
+                rows.Add(Measure("DDIM", SamplerFamily.Ddim(eta), eta, steps, steps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = steps, Eta = eta }, s => progress?.Invoke(name, s))));
             }
         foreach (var solver in options.Solvers ?? [])
             foreach (int calls in options.Calls.Distinct())
@@ -98,7 +108,7 @@ public static class DiffusionEvaluation
             var pipe = new DDPMPipeline(unet, ddpm);
             int ddpmSteps = Math.Min(options.DdpmSteps, ddpm.Config.NumTrainTimesteps);
             var name = $"DDPM {ddpmSteps} steps";
-            rows.Add(Measure("DDPM", "DDPM", 1.0, ddpmSteps, ddpmSteps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = ddpmSteps }, s => progress?.Invoke(name, s))));
+            rows.Add(Measure("DDPM", SamplerFamily.Ddpm, 1.0, ddpmSteps, ddpmSteps, unet, classifier, realFeatures, options, (o, p) => pipe.Sample(o with { Steps = ddpmSteps }, s => progress?.Invoke(name, s))));
         }
 
         // Determinism: eta 0 twice from the same seed.

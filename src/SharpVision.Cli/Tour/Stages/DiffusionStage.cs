@@ -77,19 +77,19 @@ public sealed class DiffusionStage : TourStage
         DiffusionEvaluationFiles.Write(report, classifier.TestAccuracy, evalOptions, dir, invImages);
 
         var inv = CultureInfo.InvariantCulture;
-        var ddpm = report.Rows.FirstOrDefault(r => r.Sampler.StartsWith("DDPM", StringComparison.Ordinal));
-        var ddim = report.Rows.Where(r => r.Eta == 0 && r.Sampler.StartsWith("DDIM", StringComparison.Ordinal)).ToList();
+        var ddpm = report.Rows.FirstOrDefault(r => r.Family == SamplerFamily.Ddpm);
+        var ddim = report.Rows.Where(r => r.Family == SamplerFamily.Ddim(0)).ToList();
         var bestDdim = ddim.MinBy(r => r.FdFmnist);
         var rows = report.Rows.Select(r => new[]
         {
             r.Sampler, r.Eta.ToString("0", inv), r.Steps.ToString(inv), r.FdFmnist.ToString("F2", inv), (r.SecondsPerSample * 1000).ToString("F1", inv),
         }).Append(["real vs real (two halves of the test images)", "", "", report.RealVsReal.ToString("F2", inv), ""]).ToList();
         var findings = DiffusionEvaluationFiles.Findings(report, evalOptions);
-        string Row(double eta) => string.Join(", ", report.Rows.Where(r => r.Eta == eta && r.Sampler.StartsWith("DDIM", StringComparison.Ordinal))
+        string Row(double eta) => string.Join(", ", report.Rows.Where(r => r.Family == SamplerFamily.Ddim(eta))
             .Select(r => string.Create(inv, $"{r.Steps} steps {r.FdFmnist:F1}")));
         var measured = string.Create(inv, $"Trained {steps:N0} steps (batch {options.BatchSize}) in {trainSeconds:F0} s. FD-FMNIST on {evalOptions.Samples} samples per setting (lower is better; real vs real {report.RealVsReal:F2}): DDIM eta 0 at {Row(0)}; DDIM eta 1 at {Row(1)}")
             + (ddpm is null ? "" : string.Create(inv, $"; DDPM {ddpm.Steps} steps {ddpm.FdFmnist:F1}, {ddpm.SecondsPerSample / (bestDdim?.SecondsPerSample ?? double.NaN):F0}× the time per sample of the best DDIM eta 0 setting ({bestDdim?.Steps} steps)"))
-            + string.Create(inv, $"; {FewStepSolver} (UniPC bh2) at the same numbers of model calls: {string.Join(", ", report.Rows.Where(r => r.Sampler.StartsWith(FewStepSolver, StringComparison.Ordinal)).Select(r => $"{r.Steps} calls {r.FdFmnist:F1}"))}")
+            + string.Create(inv, $"; {FewStepSolver} (UniPC bh2) at the same numbers of model calls: {string.Join(", ", report.Rows.Where(r => r.Family == FewStepSolver).Select(r => $"{r.ModelCalls} calls {r.FdFmnist:F1}"))}")
             + ". " + string.Join(" ", findings);
         var settings = new JsonArray(report.Rows.Select(r => (JsonNode?)new JsonObject
         {
