@@ -22,9 +22,6 @@ internal static class VQVAEOptions
           --seed N            weights, codebook and data order (default 0)
         """;
 
-    /// <summary>Fashion-MNIST's 28×28 images are padded by this much on each side (<see cref="VQVAEArchitecture.Padding"/>).</summary>
-    internal const int Padding = VQVAEArchitecture.Padding;
-
     internal static readonly string[] Flags = ["no-attention"];
 
     static readonly Dictionary<string, VQVAEVariant> Variants = new(StringComparer.OrdinalIgnoreCase)

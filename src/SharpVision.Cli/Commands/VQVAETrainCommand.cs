@@ -62,7 +62,7 @@ public sealed class VQVAETrainCommand : ICommand, IHasFlags
             return 0;
         });
         var checkpoint = trainer.Save(checkpoints);
-        var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEOptions.Padding);
+        var eval = VQVAETrainer.Evaluate(trainer.Model, test, VQVAEArchitecture.Padding);
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"step {trainer.Step}: test MSE {eval.Mse:F5}, perplexity {eval.Perplexity:F1} of {trainer.Model.Config.NumVqEmbeddings}, codes used {eval.Usage:P1} ({eval.Images:N0} images)"));
         AnsiConsole.MarkupLine($"Checkpoint: {Markup.Escape(checkpoint)} (diffusers VQModel in {Markup.Escape(Path.Combine(checkpoint, VQVAETrainer.ModelFolder))})");
