@@ -5,6 +5,7 @@ using SharpVision.Benchmarks.Segmentation;
 // Run one area with e.g. `dotnet run -c Release --project bench/SharpVision.Benchmarks -- --filter '*Norm*' --job short`.
 // Stable Diffusion 1.5 console entries (a fresh process each, not BenchmarkDotNet): `-- --sd-smoke` builds it from the
 // configuration folder with random weights and runs one step end to end; `-- --sd-memory [steps]` prints the peak memory.
+// `-- --sam-encoder-profile [fp32|bf16]` prints where the vit_b encoder's time goes, per kind of operation.
 // `-- --sam-amg-smoke` runs the automatic mask generator once on a tiny model and on vit_t (random weights).
 switch (args)
 {
@@ -12,6 +13,12 @@ switch (args)
         return StableDiffusionSmoke.Run(steps: 1);
     case ["--sam-amg-smoke"]:
         return SamAutomaticMaskBenchmarks.Smoke();
+    case ["--sam-encoder-profile"]:
+        return SamEncoderProfile.Run("fp32");
+    case ["--sam-encoder-profile", var dtype]:
+        return SamEncoderProfile.Run(dtype);
+    case ["--sam-encoder-profile", var dtype, var chunk] when int.TryParse(chunk, out int queries):
+        return SamEncoderProfile.Run(dtype, queries);
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:
