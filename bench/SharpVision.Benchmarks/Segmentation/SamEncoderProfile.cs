@@ -20,7 +20,10 @@ static class SamEncoderProfile
             "bf16" => ScalarType.BFloat16,
             _ => throw new ArgumentException($"--sam-encoder-profile takes fp32 or bf16; got '{dtypeName}'"),
         };
+        // As `segment` runs it; SHARPVISION_DEFAULT_HEAP=1 keeps glibc's defaults to show what the setting saves.
+        bool reuse = Environment.GetEnvironmentVariable("SHARPVISION_DEFAULT_HEAP") != "1" && SharpVision.Nn.Memory.NativeHeap.KeepFreedBlocksForReuse();
         torch.manual_seed(0);
+        Console.WriteLine($"// glibc heap: {(reuse ? "freed blocks kept for reuse" : "defaults")}");
         Console.WriteLine($"// torch threads: {torch.get_num_threads()}; {SharpVision.Nn.Hardware.CpuFeatures.Current.Describe()}");
         using var sam = SamModel.Build(SamConfig.VitB);
         var encoder = (ImageEncoderViT)sam.image_encoder;

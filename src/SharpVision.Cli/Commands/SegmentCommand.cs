@@ -88,6 +88,8 @@ public sealed class SegmentCommand : ICommand, IHasFlags
             args.Out.WriteLine(CpuFeatures.Current.Describe());
             if (CpuFeatures.Current.Bf16Warning() is { } warning) args.Error.WriteLine(warning);
         }
+        // The encoder's large tensors come from glibc's heap and are reused instead of page-faulted in afresh each time.
+        SharpVision.Nn.Memory.NativeHeap.KeepFreedBlocksForReuse();
         using var noGrad = torch.no_grad();
         using var model = LoadModel(checkpoint, seed, config, dtype);
         if (autoImage is not null) return SegmentAuto.Run(model, rgb!, height, width, autoOptions!, autoImage, outPath, args.Out);

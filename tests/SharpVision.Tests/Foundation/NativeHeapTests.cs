@@ -10,4 +10,17 @@ public sealed class NativeHeapTests
         Assert.Equal(OperatingSystem.IsLinux(), NativeHeap.ReturnLargeBlocksToTheSystem());
         Assert.Throws<ArgumentOutOfRangeException>(() => NativeHeap.ReturnLargeBlocksToTheSystem(0));
     }
+
+    [Fact]
+    public void GlibcTakesTheReuseSettingsOnLinuxAndTheOtherSettingUndoesThem()
+    {
+        try
+        {
+            Assert.Equal(OperatingSystem.IsLinux(), NativeHeap.KeepFreedBlocksForReuse());
+        }
+        finally
+        {
+            Assert.Equal(OperatingSystem.IsLinux(), NativeHeap.ReturnLargeBlocksToTheSystem());
+        }
+    }
 }

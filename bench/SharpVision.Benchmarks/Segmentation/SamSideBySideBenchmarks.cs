@@ -1,0 +1,89 @@
+using BenchmarkDotNet.Attributes;
+using SharpVision.Benchmarks.Measurement;
+using SharpVision.Segmentation.Sam;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Benchmarks.Segmentation;
+
+/// <summary>
+/// SharpVision's side of the SAM side-by-side (bench/reference/sam_side_by_side.sh): the same measurements as
+/// bench/reference/segment_anything_timings.py, under the same names, shapes, prompts and image, in inference mode with
+/// the library's defaults. With <c>SHARPVISION_SAM_WEIGHTS</c> set to the folder that script writes, the models load
+/// its random weights (<c>sam_vit_b.pth</c>, <c>mobile_sam.pt</c>), so both automatic mask generators keep the same
+/// masks; without it they are freshly initialised. The setup prints each measurement's peak resident set.
+/// </summary>
+[MemoryDiagnoser(false)]
+public class SamSideBySideBenchmarks
+{
+    SamModel sam = null!;
+    Tensor input = null!, embedding = null!, densePe = null!, coords = null!, labels = null!, box = null!;
+    SamAutomaticMaskGenerator generator = null!;
+    byte[] image = null!;
+    int masks;
+
+    [Params("encoder_vit_b_fp32", "encoder_vit_b_bf16", "encoder_vit_t_fp32", "decoder_fp32", "decoder_bf16", "amg_vit_b", "amg_vit_t")]
+    public string Measurement { get; set; } = "encoder_vit_b_fp32";
+
+    string ModelType => Measurement.Contains("vit_t") ? "vit_t" : "vit_b";
+    ScalarType Dtype => Measurement.EndsWith("bf16") ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // As `sharpvision segment` runs (NativeHeap.KeepFreedBlocksForReuse); SHARPVISION_DEFAULT_HEAP=1 keeps glibc's defaults.
+        if (Environment.GetEnvironmentVariable("SHARPVISION_DEFAULT_HEAP") != "1") SharpVision.Nn.Memory.NativeHeap.KeepFreedBlocksForReuse();
+        torch.manual_seed(0);
+        var weights = Environment.GetEnvironmentVariable("SHARPVISION_SAM_WEIGHTS");
+        var config = SamConfig.ForModelType(ModelType);
+        sam = weights is null ? SamModel.Build(config)
+            : SamModel.FromCheckpoint(Path.Combine(weights, ModelType == "vit_t" ? "mobile_sam.pt" : "sam_vit_b.pth"), config);
+        sam.eval();
+        if (Dtype != ScalarType.Float32) Console.WriteLine("// " + SharpVision.Nn.Hardware.CpuFeatures.Current.Describe());
+        if (Measurement.StartsWith("encoder"))
+        {
+            sam.image_encoder.to(Dtype);
+            input = randn(1, 3, 1024, 1024).to(Dtype);
+        }
+        else if (Measurement.StartsWith("decoder"))
+        {
+            sam.prompt_encoder.to(Dtype);
+            sam.mask_decoder.to(Dtype);
+            embedding = randn(1, config.PromptEmbedDim, config.ImageEmbeddingSize, config.ImageEmbeddingSize).to(Dtype);
+            coords = tensor(new[] { 500f, 375f }, [1, 1, 2]);
+            labels = tensor(new long[] { 1 }, [1, 1]);
+            box = tensor(new[] { 200f, 150f, 700f, 800f }, [1, 4]);
+            using (inference_mode()) densePe = sam.prompt_encoder.GetDensePe(); // cached per image, as SamPredictor does
+        }
+        else
+        {
+            generator = new SamAutomaticMaskGenerator(sam);
+            image = SamAutomaticMaskBenchmarks.Scene(768, 1024);
+        }
+        ProcStatus.TryResetPeak();
+    }
+
+    [Benchmark]
+    public long Run()
+    {
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        if (Measurement.StartsWith("encoder")) return sam.image_encoder.call(input).shape[1];
+        if (Measurement.StartsWith("decoder"))
+        {
+            var (sparse, dense) = sam.prompt_encoder.forward(coords, labels, box, null);
+            return sam.mask_decoder.forward(embedding, densePe, sparse, dense, multimaskOutput: true).Item1.shape[1];
+        }
+        var records = generator.Generate(image, 768, 1024);
+        foreach (var r in records) r.Dispose();
+        return masks = records.Count;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        Console.WriteLine($"// {Measurement}: {(generator is null ? "" : $"{masks} masks kept; ")}{ProcStatus.PeakLine()}");
+        foreach (var t in new[] { input, embedding, densePe, coords, labels, box }) t?.Dispose();
+        sam.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SAM side by side on this machine, in one run: segment-anything / MobileSAM (PyTorch) and SharpVision, the same
+# measurements, shapes, image and random weights, 2 threads each; prints one markdown table with the ratios.
+#
+#   apt-get install python3-torch python3-torchvision libopenblas0-pthread   # Debian 12: PyTorch 1.13.1 on OpenBLAS
+#   bash bench/reference/sam_side_by_side.sh SEGMENT_ANYTHING_CLONE MOBILESAM_CLONE [OUT_DIR]
+#
+# The clones are github.com/facebookresearch/segment-anything and github.com/ChaoningZhang/MobileSAM, kept outside
+# this repository. Run it on an idle machine: about 15 minutes.
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,9p' "$0"; exit 2; }
+sa=$(realpath "$1"); ms=$(realpath "$2"); out=$(realpath -m "${3:-/tmp/sam-side-by-side}")
+cd "$(dirname "$0")/../.."
+mkdir -p "$out/weights"
+/usr/bin/python3 bench/reference/segment_anything_timings.py "$sa" "$ms" "$out/weights" "$out/reference.json"
+SHARPVISION_SAM_WEIGHTS="$out/weights" dotnet run -c Release --project bench/SharpVision.Benchmarks -- \
+  --filter '*SamSideBySide*' --warmupCount 1 --iterationCount 3 --exporters json \
+  --artifacts "$out/sharpvision" | tee "$out/sharpvision.log"
+/usr/bin/python3 bench/reference/side_by_side_table.py "$out/reference.json" "$out/sharpvision" "$out/sharpvision.log"
