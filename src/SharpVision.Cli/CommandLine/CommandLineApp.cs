@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.Globalization;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using SharpVision.Nn.Checkpoints;
 using SharpVision.Nn.Data;
@@ -107,7 +107,7 @@ public sealed class CommandLineApp
             foreach (var word in words[..^1])
             {
                 var group = parent.Subcommands.FirstOrDefault(s => s.Name == word);
-                if (group is null) parent.Add(group = new Command(word, $"the {string.Join(' ', words[..Array.IndexOf(words, word)].Append(word))} commands"));
+                if (group is null) parent.Add(group = new Command(word, $"the {word} commands"));
                 parent = group;
             }
             var command = new Command(words[^1], c.Notes is null ? c.Summary : $"{c.Summary}\n\n{c.Notes}");
