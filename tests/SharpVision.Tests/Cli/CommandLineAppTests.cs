@@ -1,19 +1,12 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
+using static SharpVision.Tests.Testing.InProcessCli;
 
 namespace SharpVision.Tests.Cli;
 
 /// <summary>The command tree on System.CommandLine: generated help, completion, and parse errors as one line with exit code 2.</summary>
 public sealed class CommandLineAppTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = new CommandLineApp(Commands.All).Run(args, stdout, stderr);
-        return (code, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
-    }
-
     public static TheoryData<string> Names() => [.. Commands.All.Select(c => c.Name)];
 
     [Theory]
