@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -10,40 +11,39 @@ using TorchSharp;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision classifier train</c>: trains the Fashion-MNIST CNN (BatchNorm) with checkpoints and resume.</summary>
-public sealed class ClassifierTrainCommand : ICommand, IHasFlags
+public sealed class ClassifierTrainCommand : ICommand
 {
     public string Name => "classifier train";
     public string Summary => "Train the Fashion-MNIST CNN (BatchNorm, SGD) with checkpoints and --resume; test accuracy";
-    public IEnumerable<string> Flags => ["resume"];
-    public string Usage => """
-        sharpvision classifier train [--out DIR] [--images 32000] [--batch 64] [--lr 0.05] [--seed 0]
-                                     [--checkpoint-every 100] [--resume] [--data DIR] [--limit N] [--threads 1]
 
-          --out DIR            checkpoints in DIR/checkpoints/checkpoint-N (model.safetensors, optimizer.bin with the
-                               SGD momenta, trainer_state.json), the final weights in DIR/model.safetensors
-          --images N           images seen in the whole run (steps = N / batch)
-          --resume             continue from the newest complete checkpoint with its stored options (--lr replaces the
-                               learning rate when given)
-          --data DIR           full Fashion-MNIST IDX files (default: the embedded test split, 8,000 train / 2,000 test)
-          --limit N            train on the first N images only
-          --threads T          libtorch threads (default 1)
-        """;
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "checkpoints in DIR/checkpoints/checkpoint-N (model.safetensors, optimizer.bin with the SGD momenta, " +
+        "trainer_state.json), the final weights in DIR/model.safetensors", "classifier-run");
+    static readonly Option<int> Images = Opt.Int("--images", "images seen in the whole run (steps = N / batch)", 32_000, min: 1);
+    static readonly Option<bool> Resume = Opt.Flag("--resume",
+        "continue from the newest complete checkpoint with its stored options (--lr replaces the learning " +
+        "rate when given)");
+    static readonly Option<int> Threads = Opt.Int("--threads", "libtorch threads", 1, min: 1, metavar: "T");
+    static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 64, min: 1);
+    static readonly Option<double> Lr = Opt.Double("--lr", "learning rate", 0.05, min: 1e-12);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0, min: 0);
+    static readonly Option<int> CheckpointEvery = Opt.Int("--checkpoint-every", "checkpoint every N steps (0: only at the end)", 100, min: 0);
+    public IEnumerable<Symbol> Symbols => [Out, Images, Batch, Lr, Seed, CheckpointEvery, Resume, Common.Data, Common.Limit, Threads];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var outDir = args.Option("out") ?? "classifier-run";
+        var outDir = args.GetValue(Out)!;
         var checkpoints = Path.Combine(outDir, "checkpoints");
-        bool resume = args.Flag("resume");
+        bool resume = args.GetValue(Resume);
         var options = new ClassifierTrainingOptions(
-            BatchSize: args.Int("batch", 64, min: 1),
-            Images: args.Int("images", 32_000, min: 1),
-            LearningRate: args.Double("lr", 0.05, min: 1e-12),
-            Seed: args.Int("seed", 0, min: 0));
-        int every = args.Int("checkpoint-every", 100, min: 0);
-        int? limit = args.Option("limit") is null ? null : args.Int("limit", 0, min: 1);
-        torch.set_num_threads(args.Int("threads", 1, min: 1));
+            BatchSize: args.GetValue(Batch),
+            Images: args.GetValue(Images),
+            LearningRate: args.GetValue(Lr),
+            Seed: args.GetValue(Seed));
+        int every = args.GetValue(CheckpointEvery);
+        int? limit = args.GetValue(Common.Limit);
+        torch.set_num_threads(args.GetValue(Threads));
         var (train, test, description) = Common.FashionMnistSplits(args);
-        args.RejectUnknown();
         if (limit is int l) train = train.Slice(0, Math.Min(l, train.Count));
 
         using var folderLock = OutputFolderLock.Acquire(outDir);
@@ -51,7 +51,7 @@ public sealed class ClassifierTrainCommand : ICommand, IHasFlags
         {
             if (CheckpointFolders.Latest(checkpoints) is not { } latest) throw new UsageException($"--resume: no complete checkpoint under {checkpoints}");
             var stored = ClassifierTrainer.StoredOptions(checkpoints);
-            options = args.Option("lr") is null ? stored : stored with { LearningRate = options.LearningRate };
+            options = !args.Given(Lr) ? stored : stored with { LearningRate = options.LearningRate };
             AnsiConsole.WriteLine($"Resuming from {latest} with its stored options");
         }
         if (options.BatchSize > train.Count) throw new UsageException($"--batch {options.BatchSize} exceeds the {train.Count} training images");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
@@ -5,31 +6,32 @@ using SharpVision.Diffusion.ControlNet;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision controlnet canny</c>: the Canny edge map of an image (cv2.Canny, the ControlNet canny preprocessor) as a PNG.</summary>
-public sealed class ControlNetCannyCommand : ICommand, IHasFlags
+public sealed class ControlNetCannyCommand : ICommand
 {
     public string Name => "controlnet canny";
     public string Summary => "Write the Canny edge map of an image as cv2.Canny computes it (the ControlNet canny condition)";
-    public string Usage => """
-        sharpvision controlnet canny --image in.png [--low 100] [--high 200] [--aperture 3|5] [--l2] [--out canny.png]
-
-          The RGB image's edges as cv2.Canny(image, low, high, apertureSize, L2gradient) gives them (no blur; each pixel
-          takes its strongest colour channel's gradient): white edges on black, the image's size.
-          --low, --high   hysteresis thresholds on the Sobel magnitude (swapped when low > high); ControlNet uses 100, 200
-          --aperture      Sobel aperture, 3 or 5
-          --l2            Euclidean gradient magnitude instead of |dx| + |dy|
+    public string Notes => """
+        The RGB image's edges as cv2.Canny(image, low, high, apertureSize, L2gradient) gives them (no blur; each pixel
+        takes its strongest colour channel's gradient): white edges on black, the image's size.
         """;
 
-    public IEnumerable<string> Flags => ["l2"];
+    static readonly Option<int> Aperture = Opt.Int("--aperture", "Sobel aperture, 3 or 5", 3).Suggest("3", "5");
+    static readonly Option<bool> L2 = Opt.Flag("--l2", "Euclidean gradient magnitude instead of |dx| + |dy|");
+    static readonly Option<string> Image = Opt.Required("--image", "FILE", "the RGB image (PNG)");
+    static readonly Option<double> Low = Opt.Double("--low",
+        "lower hysteresis threshold on the Sobel magnitude (swapped when low > high); ControlNet uses 100", Canny.DefaultLowThreshold);
+    static readonly Option<double> High = Opt.Double("--high", "upper hysteresis threshold; ControlNet uses 200", Canny.DefaultHighThreshold);
+    static readonly Option<string> Out = Opt.Text("--out", "FILE", "the edge map PNG", "canny.png");
+    public IEnumerable<Symbol> Symbols => [Image, Low, High, Aperture, L2, Out];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var imagePath = args.Required("image");
-        double low = args.Double("low", Canny.DefaultLowThreshold);
-        double high = args.Double("high", Canny.DefaultHighThreshold);
-        int aperture = args.Int("aperture", 3);
-        bool l2 = args.Flag("l2");
-        var outPath = args.Option("out") ?? "canny.png";
-        args.RejectUnknown();
+        var imagePath = args.GetValue(Image)!;
+        double low = args.GetValue(Low);
+        double high = args.GetValue(High);
+        int aperture = args.GetValue(Aperture);
+        bool l2 = args.GetValue(L2);
+        var outPath = args.GetValue(Out)!;
         if (aperture is not (3 or 5)) throw new UsageException($"--aperture must be 3 or 5; got {aperture}");
 
         var (rgb, h, w) = Images.LoadRgb(imagePath);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
@@ -10,6 +11,11 @@ namespace SharpVision.Cli.Commands;
 /// <summary>Loading shared by the <c>sharpvision controlnet</c> commands.</summary>
 static class ControlNetCommon
 {
+    public static readonly Option<string> ControlNet = Opt.Required("--controlnet", "DIR",
+        "a ControlNet written by 'controlnet train' (its controlnet/ folder)");
+    public static readonly Option<string> Scheduler = Opt.Text("--scheduler", "PATH",
+        "scheduler folder or scheduler_config.json (default: scheduler/ beside the --base folder)");
+
     /// <summary>Loads <c>--base DIR</c> (a diffusers UNet2DModel folder, e.g. a training run's ema/).</summary>
     public static UNet2DModel LoadBase(string dir)
     {
@@ -24,9 +30,9 @@ static class ControlNetCommon
     }
 
     /// <summary>Loads <c>--controlnet DIR</c> and checks it against <paramref name="unet"/> (errors name both sides).</summary>
-    public static UNet2DControlNet LoadControlNet(Arguments args, UNet2DModel unet)
+    public static UNet2DControlNet LoadControlNet(ParseResult args, UNet2DModel unet)
     {
-        var dir = args.Required("controlnet");
+        var dir = args.GetValue(ControlNet)!;
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--controlnet: folder not found: {dir}");
         var net = UNet2DControlNet.FromPretrained(dir);
         try
@@ -36,15 +42,15 @@ static class ControlNetCommon
         catch (ArgumentException e)
         {
             net.Dispose();
-            throw new UsageException($"--controlnet {dir} does not fit --base {args.Option("base")}: {e.Message}");
+            throw new UsageException($"--controlnet {dir} does not fit --base {args.GetValue<string>("--base")}: {e.Message}");
         }
         return net;
     }
 
     /// <summary>The <c>--scheduler</c> folder or file; default: the scheduler/ folder beside the <c>--base</c> folder.</summary>
-    public static string SchedulerPath(Arguments args, string baseDir)
+    public static string SchedulerPath(ParseResult args, string baseDir)
     {
-        var path = args.Option("scheduler") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(baseDir))!, "scheduler");
+        var path = args.GetValue(Scheduler) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(baseDir))!, "scheduler");
         if (!Directory.Exists(path) && !File.Exists(path))
             throw new FileNotFoundException($"--scheduler: not found: {path} (give --scheduler DIR with scheduler_config.json)", path);
         return path;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
@@ -13,22 +14,27 @@ public sealed class ControlNetEdgesCommand : ICommand
 {
     public string Name => "controlnet edges";
     public string Summary => "Write the Sobel edge map (ControlNet condition) of an image or a Fashion-MNIST test image";
-    public string Usage => """
-        sharpvision controlnet edges (--image in.png | --test-index I) [--size 32] [--threshold 1.0] [--out edges.png]
-
-          The image is read as greyscale, padded with black to --size when smaller (Fashion-MNIST's 28x28 -> 32x32),
-          and its Sobel magnitude on [0, 1] intensities thresholded: white edges on black, 1 pixel = 1 pixel.
-          --test-index I   image I of the embedded Fashion-MNIST test split instead of a file
+    public string Notes => """
+        The image is read as greyscale, padded with black to --size when smaller (Fashion-MNIST's 28x28 -> 32x32),
+        and its Sobel magnitude on [0, 1] intensities thresholded: white edges on black, 1 pixel = 1 pixel.
         """;
 
-    public int Run(Arguments args)
+    static readonly Option<int?> TestIndex = Opt.OptionalInt("--test-index",
+        "image I of the embedded Fashion-MNIST test split instead of a file", min: 0, max: 9999, metavar: "I");
+    static readonly Option<string> Image = Opt.Text("--image", "FILE", "the image, read as greyscale (or --test-index)");
+    static readonly Option<int> Size = Opt.Int("--size",
+        "pad with black to this size when smaller (Fashion-MNIST's 28x28 -> 32x32)", FashionMnistDiffusionData.PaddedSize, min: 1, max: 4096);
+    static readonly Option<double> Threshold = Opt.Double("--threshold", "Sobel magnitude threshold on [0, 1] intensities", EdgeMaps.DefaultThreshold, min: 1e-6);
+    static readonly Option<string> Out = Opt.Text("--out", "FILE", "the edge map PNG", "edges.png");
+    public IEnumerable<Symbol> Symbols => [Image, TestIndex, Size, Threshold, Out];
+
+    public int Run(ParseResult args)
     {
-        var imagePath = args.Option("image");
-        int? index = args.Option("test-index") is null ? null : args.Int("test-index", 0, min: 0, max: 9999);
-        int size = args.Int("size", FashionMnistDiffusionData.PaddedSize, min: 1, max: 4096);
-        double threshold = args.Double("threshold", EdgeMaps.DefaultThreshold, min: 1e-6);
-        var outPath = args.Option("out") ?? "edges.png";
-        args.RejectUnknown();
+        var imagePath = args.GetValue(Image);
+        int? index = args.GetValue(TestIndex);
+        int size = args.GetValue(Size);
+        double threshold = args.GetValue(Threshold);
+        var outPath = args.GetValue(Out)!;
         if ((imagePath is null) == (index is null)) throw new UsageException("give one of --image FILE or --test-index I");
 
         using var scope = torch.NewDisposeScope();

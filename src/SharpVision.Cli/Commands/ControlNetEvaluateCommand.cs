@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using SharpVision.Cli.CommandLine;
@@ -17,45 +18,52 @@ public sealed class ControlNetEvaluateCommand : ICommand
 {
     public string Name => "controlnet evaluate";
     public string Summary => "Edge ControlNet adherence (edge IoU/F1 vs the condition) and FD-FMNIST: base alone vs scales";
-    public string Usage => """
-        sharpvision controlnet evaluate --base DIR --controlnet DIR [--scheduler DIR] [--samples 500]
-                                        [--scales 0.5,1,1.5] [--steps 50] [--batch 50] [--seed 0] [--tolerance 1]
-                                        [--classifier DIR] [--classifier-images 32000] [--data DIR] [--out DIR]
-
-          Conditions: the Sobel edge maps of the first --samples test images. Each setting (the base model alone,
-          then the ControlNet at each scale) generates one image per condition with DDIM (eta 0) from the same
-          noise, with the test image's class for a class-conditional base model. Adherence: edge IoU (exact
-          pixels) and edge F1 (edges within --tolerance pixels count) between the generated image's edges and the
-          condition. FD-FMNIST (NOT Inception FID) of the generated images against the real test images.
-          --classifier DIR  load the FD-FMNIST classifier from DIR, or train it and save it there (default:
-                            OUT/classifier)
-          --out DIR         adherence.md, adherence.csv, grid.png (rows: test image, condition, base sample,
-                            controlled samples at each scale); default controlnet-evaluation
+    public string Notes => """
+        Conditions: the Sobel edge maps of the first --samples test images. Each setting (the base model alone,
+        then the ControlNet at each scale) generates one image per condition with DDIM (eta 0) from the same
+        noise, with the test image's class for a class-conditional base model. Adherence: edge IoU (exact
+        pixels) and edge F1 (edges within --tolerance pixels count) between the generated image's edges and the
+        condition. FD-FMNIST (NOT Inception FID) of the generated images against the real test images.
         """;
 
-    public int Run(Arguments args)
+    static readonly Option<string> Classifier = Opt.Text("--classifier", "DIR",
+        "load the FD-FMNIST classifier from DIR, or train it and save it there (default: OUT/classifier)");
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "adherence.md, adherence.csv, grid.png (rows: test image, condition, base sample, controlled samples " +
+        "at each scale); default controlnet-evaluation", "controlnet-evaluation");
+    static readonly Option<string> Base = Opt.Required("--base", "DIR", "the locked base UNet2DModel folder (e.g. a diffusion run's ema/)");
+    static readonly Option<string> Scales = Opt.Text("--scales", "LIST", "conditioning scales, comma-separated (default 0.5,1,1.5)");
+    static readonly Option<int> Samples = Opt.Int("--samples", "conditions: the edge maps of the first N test images", 500, min: 2);
+    static readonly Option<int> Steps = Opt.Int("--steps", "DDIM steps", 50, min: 1);
+    static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 50, min: 1);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0, min: 0);
+    static readonly Option<int> Tolerance = Opt.Int("--tolerance", "edge F1 counts edges within this many pixels", 1, min: 0, max: 8);
+    static readonly Option<int> ClassifierImages = Opt.Int("--classifier-images",
+        "images the FD-FMNIST classifier trains on when it is not found", 32_000, min: 64);
+    public IEnumerable<Symbol> Symbols => [Base, ControlNetCommon.ControlNet, ControlNetCommon.Scheduler, Samples, Scales, Steps, Batch, Seed, Tolerance, Classifier, ClassifierImages, Common.Data, Out];
+
+    public int Run(ParseResult args)
     {
-        var basePath = args.Required("base");
+        var basePath = args.GetValue(Base)!;
         using var unet = ControlNetCommon.LoadBase(basePath);
         using var net = ControlNetCommon.LoadControlNet(args, unet);
         var schedulerPath = ControlNetCommon.SchedulerPath(args, basePath);
-        var scalesText = args.Option("scales");
+        var scalesText = args.GetValue(Scales);
         double[]? scales = scalesText?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
                 ? v : throw new UsageException($"--scales must list positive numbers; got '{scalesText}'")).ToArray();
         if (scales is { Length: 0 }) throw new UsageException("--scales must list at least one positive number");
         var options = new ControlNetEvaluationOptions(
-            Samples: args.Int("samples", 500, min: 2),
-            Steps: args.Int("steps", 50, min: 1),
+            Samples: args.GetValue(Samples),
+            Steps: args.GetValue(Steps),
             Scales: scales,
-            BatchSize: args.Int("batch", 50, min: 1),
-            Seed: args.Int("seed", 0, min: 0),
-            Tolerance: args.Int("tolerance", 1, min: 0, max: 8));
-        int classifierImages = args.Int("classifier-images", 32_000, min: 64);
-        var outDir = args.Option("out") ?? "controlnet-evaluation";
-        var classifierDir = args.Option("classifier") ?? Path.Combine(outDir, "classifier");
+            BatchSize: args.GetValue(Batch),
+            Seed: args.GetValue(Seed),
+            Tolerance: args.GetValue(Tolerance));
+        int classifierImages = args.GetValue(ClassifierImages);
+        var outDir = args.GetValue(Out)!;
+        var classifierDir = args.GetValue(Classifier) ?? Path.Combine(outDir, "classifier");
         var (train, test, description) = Common.FashionMnistSplits(args);
-        args.RejectUnknown();
         if (test.Count < options.Samples) throw new UsageException($"--samples {options.Samples}: the test split has only {test.Count} images");
 
         using var classifier = DiffusionCommon.LoadOrTrainClassifier(classifierDir, train, test, classifierImages, description);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -14,33 +15,35 @@ public sealed class ControlNetSampleCommand : ICommand
 {
     public string Name => "controlnet sample";
     public string Summary => "Sample a UNet under an edge ControlNet from a condition PNG; grid: condition, base, controlled";
-    public string Usage => """
-        sharpvision controlnet sample --base DIR --controlnet DIR --cond edges.png [--scheduler DIR] [--scale 1]
-                                      [--steps 50] [--class K|K1,K2|all|null] [--count 4] [--seed 1] [--out samples.png]
 
-          --cond FILE      greyscale edge map (white edges on black), binarised at half intensity; exactly the size
-                           the ControlNet takes (the sample size times its conditioning factor). Make one with
-                           sharpvision controlnet edges --image in.png --out edges.png
-          --scale S        conditioning scale (default 1)
-          --out FILE       one row per sample: the condition, the base model's sample and the controlled sample, both
-                           from the same noise (DDIM, eta 0)
-        """;
+    static readonly Option<string> Cond = Opt.Required("--cond", "FILE",
+        "greyscale edge map (white edges on black), binarised at half intensity; exactly the size the " +
+        "ControlNet takes (the sample size times its conditioning factor). Make one with sharpvision " +
+        "controlnet edges --image in.png --out edges.png");
+    static readonly Option<double> Scale = Opt.Double("--scale", "conditioning scale (default 1)", 1.0, min: -100, max: 100, metavar: "S");
+    static readonly Option<string> Out = Opt.Text("--out", "FILE",
+        "one row per sample: the condition, the base model's sample and the controlled sample, both from the " +
+        "same noise (DDIM, eta 0)", "samples.png");
+    static readonly Option<string> Base = Opt.Required("--base", "DIR", "the locked base UNet2DModel folder (e.g. a diffusion run's ema/)");
+    static readonly Option<int> Count = Opt.Int("--count", "samples", 4, min: 1, max: 1024);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 1, min: 0);
+    static readonly Option<int?> Steps = Opt.OptionalInt("--steps", "DDIM steps", min: 1);
+    public IEnumerable<Symbol> Symbols => [Base, ControlNetCommon.ControlNet, Cond, ControlNetCommon.Scheduler, Scale, Steps, DiffusionCommon.Class, Count, Seed, Out];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var basePath = args.Required("base");
+        var basePath = args.GetValue(Base)!;
         using var unet = ControlNetCommon.LoadBase(basePath);
         using var net = ControlNetCommon.LoadControlNet(args, unet);
         var schedulerPath = ControlNetCommon.SchedulerPath(args, basePath);
-        var condPath = args.Required("cond");
-        double scale = args.Double("scale", 1.0, min: -100, max: 100);
-        int count = args.Int("count", 4, min: 1, max: 1024);
-        long seed = args.Int("seed", 1, min: 0);
+        var condPath = args.GetValue(Cond)!;
+        double scale = args.GetValue(Scale);
+        int count = args.GetValue(Count);
+        long seed = args.GetValue(Seed);
         var classes = DiffusionCommon.ClassLabels(args, unet, count);
-        var outPath = args.Option("out") ?? "samples.png";
+        var outPath = args.GetValue(Out)!;
         var scheduler = DDIMScheduler.FromConfigFile(schedulerPath);
-        int steps = args.Int("steps", 50, min: 1, max: scheduler.Config.NumTrainTimesteps);
-        args.RejectUnknown();
+        int steps = args.GetValue(Steps, 50, min: 1, max: scheduler.Config.NumTrainTimesteps);
 
         using var scope = torch.NewDisposeScope();
         var condition = ControlNetCommon.LoadCondition(condPath, net, unet); // (1, c, H·f, W·f)

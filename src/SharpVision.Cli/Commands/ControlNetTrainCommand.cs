@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -10,51 +11,55 @@ using Spectre.Console;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision controlnet train</c>: trains an edge ControlNet on a locked Fashion-MNIST UNet.</summary>
-public sealed class ControlNetTrainCommand : ICommand, IHasFlags
+public sealed class ControlNetTrainCommand : ICommand
 {
     public string Name => "controlnet train";
     public string Summary => "Train an edge-map ControlNet on a locked Fashion-MNIST UNet (checkpoints, --resume)";
-    public IEnumerable<string> Flags => ["resume"];
-    public string Usage => """
-        sharpvision controlnet train --base DIR [--scheduler DIR] [--out DIR] [--steps 2000] [--batch 64] [--lr 1e-4]
-                                     [--warmup 100] [--checkpoint-every 500] [--seed 0] [--stages 16]
-                                     [--threshold 1.0] [--resume] [--data DIR] [--limit N]
-
-          --base DIR         the trained UNet2DModel (diffusers folder, e.g. a diffusion run's ema/); locked: eval
-                             mode, no gradients, weights never written
-          --scheduler DIR    its training schedule (default: the scheduler/ folder beside --base)
-          Condition: Sobel edges of the (32x32, [-1, 1]) training image, magnitude > --threshold on [0, 1]
-          intensities; class-conditional base models always get the true class.
-          --stages LIST      conditioning-embedding widths; one stage: condition at the sample's size, n stages: 2^(n-1)x
-          --out DIR          checkpoints in DIR/checkpoints/checkpoint-N (controlnet/, scheduler/, optimizer.bin,
-                             trainer_state.json with the base model's path), then DIR/controlnet, DIR/scheduler, loss.png
-          --resume           continue from the newest complete checkpoint with its stored options (--base defaults to
-                             the stored path, --lr replaces the learning rate)
-          --data DIR         full Fashion-MNIST IDX files (default: the first 8,000 images of the embedded test split)
-          --limit N          train on the first N images only
+    public string Notes => """
+        Condition: Sobel edges of the (32x32, [-1, 1]) training image, magnitude > --threshold on [0, 1]
+        intensities; class-conditional base models always get the true class.
         """;
 
-    public int Run(Arguments args)
+    static readonly Option<string> Base = Opt.Text("--base", "DIR",
+        "the trained UNet2DModel (diffusers folder, e.g. a diffusion run's ema/); locked: eval mode, no " +
+        "gradients, weights never written");
+    static readonly Option<int[]> Stages = Opt.PositiveInts("--stages",
+        "conditioning-embedding widths; one stage: condition at the sample's size, n stages: 2^(n-1)x", [16]);
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "checkpoints in DIR/checkpoints/checkpoint-N (controlnet/, scheduler/, optimizer.bin, " +
+        "trainer_state.json with the base model's path), then DIR/controlnet, DIR/scheduler, loss.png", "controlnet-run");
+    static readonly Option<bool> Resume = Opt.Flag("--resume",
+        "continue from the newest complete checkpoint with its stored options (--base defaults to the stored " +
+        "path, --lr replaces the learning rate)");
+    static readonly Option<int> Steps = Opt.Int("--steps", "total training steps", 2000, min: 1);
+    static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 64, min: 1);
+    static readonly Option<double> Lr = Opt.Double("--lr", "learning rate", 1e-4, min: 1e-12);
+    static readonly Option<int> Warmup = Opt.Int("--warmup", "learning-rate warm-up steps", 100, min: 0);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0, min: 0);
+    static readonly Option<int> CheckpointEvery = Opt.Int("--checkpoint-every", "checkpoint every N steps (0: only at the end)", 500, min: 0);
+    static readonly Option<double> Threshold = Opt.Double("--threshold", "edge threshold: Sobel magnitude > X on [0, 1] intensities", EdgeMaps.DefaultThreshold, min: 1e-6);
+    public IEnumerable<Symbol> Symbols => [Base, ControlNetCommon.Scheduler, Out, Steps, Batch, Lr, Warmup, CheckpointEvery, Seed, Stages, Threshold, Resume, Common.Data, Common.Limit];
+
+    public int Run(ParseResult args)
     {
-        var outDir = args.Option("out") ?? "controlnet-run";
+        var outDir = args.GetValue(Out)!;
         var checkpoints = Path.Combine(outDir, "checkpoints");
-        bool resume = args.Flag("resume");
-        long steps = args.Int("steps", 2000, min: 1);
+        bool resume = args.GetValue(Resume);
+        long steps = args.GetValue(Steps);
         var options = new ControlNetTrainingOptions(
-            BatchSize: args.Int("batch", 64, min: 1),
-            LearningRate: args.Double("lr", 1e-4, min: 1e-12),
-            WarmupSteps: args.Int("warmup", 100, min: 0),
-            Seed: args.Int("seed", 0, min: 0),
-            CheckpointEvery: args.Int("checkpoint-every", 500, min: 0),
-            EdgeThreshold: args.Double("threshold", EdgeMaps.DefaultThreshold, min: 1e-6),
-            ConditioningStages: Common.PositiveInts(args, "stages", [16]));
-        var basePath = args.Option("base") ?? (resume ? ControlNetTrainer.StoredBaseModelPath(checkpoints) : null)
+            BatchSize: args.GetValue(Batch),
+            LearningRate: args.GetValue(Lr),
+            WarmupSteps: args.GetValue(Warmup),
+            Seed: args.GetValue(Seed),
+            CheckpointEvery: args.GetValue(CheckpointEvery),
+            EdgeThreshold: args.GetValue(Threshold),
+            ConditioningStages: args.GetValue(Stages)!);
+        var basePath = args.GetValue(Base) ?? (resume ? ControlNetTrainer.StoredBaseModelPath(checkpoints) : null)
             ?? throw new UsageException("--base is required");
         using var unet = ControlNetCommon.LoadBase(basePath);
         var schedulerPath = ControlNetCommon.SchedulerPath(args, basePath);
-        int? limit = args.Option("limit") is null ? null : args.Int("limit", 0, min: 1);
+        int? limit = args.GetValue(Common.Limit);
         var (train, _, description) = Common.FashionMnistSplits(args);
-        args.RejectUnknown();
         if (limit is int l) train = train.Slice(0, Math.Min(l, train.Count));
         int size = unet.Config.SampleSize is [int s, ..] ? s : FashionMnistDiffusionData.PaddedSize;
 
@@ -67,7 +72,7 @@ public sealed class ControlNetTrainCommand : ICommand, IHasFlags
         {
             var latest = ControlNetTrainer.LatestCheckpoint(checkpoints) ?? throw new UsageException($"--resume: no complete checkpoint under {checkpoints}");
             trainer = ControlNetTrainer.Resume(checkpoints, unet, basePath, images, conditional ? labels : null,
-                args.Option("lr") is null ? null : options.LearningRate);
+                !args.Given(Lr) ? null : options.LearningRate);
             AnsiConsole.WriteLine($"Resuming from {latest} (step {trainer.Step}) with its stored options");
         }
         else

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -15,35 +16,41 @@ namespace SharpVision.Cli.Commands;
 /// <summary>Option parsing and reporting shared by the <c>sharpvision diffusion</c> commands.</summary>
 static class DiffusionCommon
 {
+    public static readonly Option<string> Model = Opt.Required("--model", "DIR", "a diffusers UNet2DModel folder (e.g. a training run's ema/)");
+    public static readonly Option<string> Scheduler = Opt.Required("--scheduler", "PATH", "a scheduler folder or scheduler_config.json");
+    public static readonly Option<string> Class = Opt.Text("--class", "IDS",
+        "class ids for a class-conditional model: an id, a comma list, 'all' (cycle through the classes; the default) or 'null'")
+        .Suggest("all", "null");
+
     /// <summary>Loads <c>--model DIR</c> (a diffusers UNet2DModel folder); errors name the file and key.</summary>
-    public static UNet2DModel LoadModel(Arguments args)
+    public static UNet2DModel LoadModel(ParseResult args)
     {
-        var dir = args.Required("model");
+        var dir = args.GetValue(Model)!;
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model: folder not found: {dir}");
         return UNet2DModel.FromPretrained(dir);
     }
 
     /// <summary>The <c>--scheduler</c> folder or file (must hold scheduler_config.json).</summary>
-    public static string SchedulerPath(Arguments args)
+    public static string SchedulerPath(ParseResult args)
     {
-        var path = args.Required("scheduler");
+        var path = args.GetValue(Scheduler)!;
         if (!Directory.Exists(path) && !File.Exists(path)) throw new FileNotFoundException($"--scheduler: not found: {path}", path);
         return path;
     }
 
     /// <summary>Class labels from <c>--class</c>: an id, a comma list, "all" (cycle through the classes) or "null".
     /// Default for a class-conditional model: cycle through the classes; for an unconditional one: none.</summary>
-    public static long[]? ClassLabels(Arguments args, UNet2DModel unet, int count)
+    public static long[]? ClassLabels(ParseResult args, UNet2DModel unet, int count)
     {
-        var text = args.Option("class");
+        var text = args.GetValue(Class);
         long? nullId = ClassifierFreeGuidance.NullClass(unet);
         if (text is null) return nullId is long n ? Enumerable.Range(0, count).Select(i => i % n).ToArray() : null;
         if (nullId is null && unet.class_embedding is null)
-            throw new UsageException($"--class: the model in {args.Option("model")} is not class-conditional (num_class_embeds unset)");
+            throw new UsageException($"--class: the model in {args.GetValue(Model)} is not class-conditional (num_class_embeds unset)");
         if (nullId is null) throw new UsageException("--class: only models with a num_class_embeds lookup table take class ids");
         if (text == "all") return Enumerable.Range(0, count).Select(i => i % nullId.Value).ToArray();
         if (text == "null") return Enumerable.Repeat(nullId.Value, count).ToArray();
-        var ids = Arguments.IntList(text, "--class");
+        var ids = Opt.IntList(text, "--class");
         if (ids.Length == 0) throw new UsageException("--class needs an id, a comma-separated list, 'all' or 'null'");
         foreach (var id in ids)
             if (id < 0 || id > nullId)

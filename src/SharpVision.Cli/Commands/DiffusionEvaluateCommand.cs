@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using SharpVision.Cli.CommandLine;
@@ -18,50 +19,58 @@ public sealed class DiffusionEvaluateCommand : ICommand
 {
     public string Name => "diffusion evaluate";
     public string Summary => "Compare DDIM (eta 0/1) and DDPM samplers by FD-FMNIST (not Inception FID), time, determinism, inversion";
-    public string Usage => """
-        sharpvision diffusion evaluate --model DIR --scheduler DIR [--classifier DIR] [--samples 500]
-                                       [--steps 10,20,50,100] [--ddpm-steps 1000] [--batch 100] [--seed 0]
-                                       [--guidance 1] [--invert 16] [--invert-steps 50] [--classifier-images 32000]
-                                       [--solvers NAME,NAME] [--calls 5,10,20,50] [--data DIR] [--out DIR]
-
-          FD-FMNIST: the Frechet distance between Gaussians fitted to the 128-d penultimate features of a
-          Fashion-MNIST classifier (FashionClassifier, trained with SharpVision's cross-entropy) for generated
-          images (32x32 centre-cropped to 28x28) and the real test images. It is NOT Inception FID; compare it
-          only with FD-FMNIST from the same classifier and sample counts. The real-vs-real line (two halves of
-          the test images) shows the floor that finite samples set.
-          --classifier DIR  load the classifier from DIR, or train it and save it there (default: train, save
-                            in OUT/classifier)
-          --samples N       generated images per sampler setting (default 500)
-          --solvers NAMES   further samplers on the model's trained schedule, by preset (euler, heun, dpm++2m,
-                            dpm++2m-karras, unipc, deis, ...; see diffusion sample --help) or class name
-          --calls LIST      their budgets in model evaluations (default 5,10,20,50; Heun and KDPM2 make two
-                            per step, so they run fewer steps)
-          --out DIR         evaluation.md, evaluation.csv, samples.png (one column per setting, in table
-                            order), fd-vs-calls.png (FD against model calls, one line per sampler) and
-                            inversion.png (rows: inputs, latents, reconstructions); default evaluation
+    public string Notes => """
+        FD-FMNIST: the Frechet distance between Gaussians fitted to the 128-d penultimate features of a
+        Fashion-MNIST classifier (FashionClassifier, trained with SharpVision's cross-entropy) for generated
+        images (32x32 centre-cropped to 28x28) and the real test images. It is NOT Inception FID; compare it
+        only with FD-FMNIST from the same classifier and sample counts. The real-vs-real line (two halves of
+        the test images) shows the floor that finite samples set.
         """;
 
-    public int Run(Arguments args)
+    static readonly Option<string> Classifier = Opt.Text("--classifier", "DIR",
+        "load the classifier from DIR, or train it and save it there (default: train, save in OUT/classifier)");
+    static readonly Option<int> Samples = Opt.Int("--samples", "generated images per sampler setting", 500, min: 2);
+    static readonly Option<string> Solvers = Opt.Text("--solvers", "NAMES",
+        "further samplers on the model's trained schedule, by preset (euler, heun, dpm++2m, dpm++2m-karras, " +
+        "unipc, deis, ...; see diffusion sample --help) or class name");
+    static readonly Option<int[]> Calls = Opt.PositiveInts("--calls",
+        "their budgets in model evaluations (default 5,10,20,50; Heun and KDPM2 make two per step, so they " +
+        "run fewer steps)", [5, 10, 20, 50]);
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "evaluation.md, evaluation.csv, samples.png (one column per setting, in table order), fd-vs-calls.png " +
+        "(FD against model calls, one line per sampler) and inversion.png (rows: inputs, latents, " +
+        "reconstructions); default evaluation", "evaluation");
+    static readonly Option<int> DdpmSteps = Opt.Int("--ddpm-steps", "DDPM steps of the ancestral-sampling line (0: none)", 1000, min: 0);
+    static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 100, min: 1);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0, min: 0);
+    static readonly Option<double> Guidance = Opt.Double("--guidance", "classifier-free guidance scale (1: no guidance)", 1.0, min: -100, max: 100, metavar: "S");
+    static readonly Option<int> Invert = Opt.Int("--invert", "test images for the DDIM inversion round trip (0: none)", 16, min: 0);
+    static readonly Option<int> InvertSteps = Opt.Int("--invert-steps", "DDIM steps each way of the inversion", 50, min: 1);
+    static readonly Option<int> ClassifierImages = Opt.Int("--classifier-images",
+        "images the FD-FMNIST classifier trains on when it is not found", 32_000, min: 64);
+    static readonly Option<int[]> Steps = Opt.PositiveInts("--steps", "DDIM step counts", [10, 20, 50, 100]);
+    public IEnumerable<Symbol> Symbols => [DiffusionCommon.Model, DiffusionCommon.Scheduler, Classifier, Samples, Steps, DdpmSteps, Batch, Seed, Guidance, Invert, InvertSteps, ClassifierImages, Solvers, Calls, Common.Data, Out];
+
+    public int Run(ParseResult args)
     {
         using var unet = DiffusionCommon.LoadModel(args);
         var schedulerPath = DiffusionCommon.SchedulerPath(args);
         var options = new EvaluationOptions(
-            Samples: args.Int("samples", 500, min: 2),
-            DdimSteps: Common.PositiveInts(args, "steps", [10, 20, 50, 100]),
-            DdpmSteps: args.Int("ddpm-steps", 1000, min: 0),
-            BatchSize: args.Int("batch", 100, min: 1),
-            Seed: args.Int("seed", 0, min: 0),
-            GuidanceScale: args.Double("guidance", 1.0, min: -100, max: 100),
-            InversionImages: args.Int("invert", 16, min: 0),
-            InversionSteps: args.Int("invert-steps", 50, min: 1),
-            Solvers: args.Option("solvers") is { } solvers ? solvers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
-            SolverCalls: Common.PositiveInts(args, "calls", [5, 10, 20, 50]));
+            Samples: args.GetValue(Samples),
+            DdimSteps: args.GetValue(Steps)!,
+            DdpmSteps: args.GetValue(DdpmSteps),
+            BatchSize: args.GetValue(Batch),
+            Seed: args.GetValue(Seed),
+            GuidanceScale: args.GetValue(Guidance),
+            InversionImages: args.GetValue(Invert),
+            InversionSteps: args.GetValue(InvertSteps),
+            Solvers: args.GetValue(Solvers) is { } solvers ? solvers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
+            SolverCalls: args.GetValue(Calls)!);
         foreach (var solver in options.Solvers ?? []) SchedulerPresets.Resolve(solver); // fail before any work
-        int classifierImages = args.Int("classifier-images", 32_000, min: 64);
-        var outDir = args.Option("out") ?? "evaluation";
-        var classifierDir = args.Option("classifier") ?? Path.Combine(outDir, "classifier");
+        int classifierImages = args.GetValue(ClassifierImages);
+        var outDir = args.GetValue(Out)!;
+        var classifierDir = args.GetValue(Classifier) ?? Path.Combine(outDir, "classifier");
         var (train, test, description) = Common.FashionMnistSplits(args);
-        args.RejectUnknown();
         if (unet.Config.InChannels != 1) throw new UsageException($"--model: FD-FMNIST needs a 1-channel (greyscale) model; this one has {unet.Config.InChannels}");
 
         var classifier = DiffusionCommon.LoadOrTrainClassifier(classifierDir, train, test, classifierImages, description);

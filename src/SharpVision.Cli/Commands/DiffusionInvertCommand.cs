@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -14,29 +15,29 @@ public sealed class DiffusionInvertCommand : ICommand
 {
     public string Name => "diffusion invert";
     public string Summary => "DDIM-invert images to latent noise and sample them back; prints the round-trip error";
-    public string Usage => """
-        sharpvision diffusion invert --model DIR --scheduler DIR (--image in.png | --from-data N) [--steps 50]
-                                     [--class K] [--data DIR] [--out invert.png]
 
-          --image FILE      one image (grey for 1-channel models: mean of R, G, B), scaled to [-1, 1] and padded
-                            with -1 to the model's sample_size when smaller
-          --from-data N     the first N Fashion-MNIST test images (28x28 padded to 32x32 with -1, [-1, 1]);
-                            their labels condition a class-conditional model
-          --data DIR        Fashion-MNIST IDX folder (default: the embedded test split, its last 2,000 images)
-          --class K         class id for --image with a class-conditional model (default: the null class)
-          --out FILE        PNG with three rows: inputs, latents, reconstructions
-        """;
+    static readonly Option<string> Image = Opt.Text("--image", "FILE",
+        "one image (grey for 1-channel models: mean of R, G, B), scaled to [-1, 1] and padded with -1 to the " +
+        "model's sample_size when smaller");
+    static readonly Option<int?> FromData = Opt.OptionalInt("--from-data",
+        "the first N Fashion-MNIST test images (28x28 padded to 32x32 with -1, [-1, 1]); their labels " +
+        "condition a class-conditional model", min: 1);
+    static readonly Option<int?> Class = Opt.OptionalInt("--class",
+        "class id for --image with a class-conditional model (default: the null class)", min: 0, metavar: "K");
+    static readonly Option<string> Out = Opt.Text("--out", "FILE", "PNG with three rows: inputs, latents, reconstructions", "invert.png");
+    static readonly Option<int?> Steps = Opt.OptionalInt("--steps", "DDIM steps each way", min: 1);
+    public IEnumerable<Symbol> Symbols => [DiffusionCommon.Model, DiffusionCommon.Scheduler, Image, FromData, Steps, Class, Common.Data, Out];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
         using var unet = DiffusionCommon.LoadModel(args);
         var schedulerPath = DiffusionCommon.SchedulerPath(args);
-        var image = args.Option("image");
-        var fromData = args.Option("from-data");
+        var image = args.GetValue(Image);
+        int? fromData = args.GetValue(FromData);
         if ((image is null) == (fromData is null)) throw new UsageException("give exactly one of --image FILE and --from-data N");
         var inversion = DDIMInversion.FromSchedulerConfig(unet, schedulerPath);
-        int steps = args.Int("steps", 50, min: 1, max: inversion.Scheduler.Config.NumTrainTimesteps);
-        var outPath = args.Option("out") ?? "invert.png";
+        int steps = args.GetValue(Steps, 50, min: 1, max: inversion.Scheduler.Config.NumTrainTimesteps);
+        var outPath = args.GetValue(Out)!;
 
         using var scope = torch.NewDisposeScope();
         Tensor images;
@@ -44,22 +45,21 @@ public sealed class DiffusionInvertCommand : ICommand
         if (image is not null)
         {
             images = DiffusionCommon.LoadImage(image, unet);
-            if (args.Option("class") is not null)
+            if (args.GetValue(Class) is int id)
             {
                 if (ClassifierFreeGuidance.NullClass(unet) is null) throw new UsageException("--class: the model is not class-conditional");
-                labels = [args.Int("class", 0, min: 0)];
+                labels = [id];
             }
         }
         else
         {
-            int n = args.Int("from-data", 16, min: 1);
+            int n = fromData!.Value;
             var (_, test, _) = Common.FashionMnistSplits(args);
             if (n > test.Count) throw new UsageException($"--from-data: {n} exceeds the {test.Count} test images");
             var subset = test.Slice(0, n);
             images = FashionMnistDiffusionData.ToModelRange(subset, unet.Config.SampleSize is [int s, ..] ? s : FashionMnistDiffusionData.PaddedSize);
             if (ClassifierFreeGuidance.NullClass(unet) is not null) labels = subset.Labels.Select(b => (long)b).ToArray();
         }
-        args.RejectUnknown();
 
         var result = DiffusionCommon.WithSteps($"invert + reconstruct {images.shape[0]} image(s)", 2 * steps, report =>
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -10,56 +11,65 @@ using TorchSharp;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision diffusion train</c>: trains a UNet2DModel on Fashion-MNIST with checkpoints and resume.</summary>
-public sealed class DiffusionTrainCommand : ICommand, IHasFlags
+public sealed class DiffusionTrainCommand : ICommand
 {
     public string Name => "diffusion train";
     public string Summary => "Train a DDPM UNet on Fashion-MNIST (EMA, warm-up, class conditioning, checkpoints, --resume)";
-    public IEnumerable<string> Flags => ["conditional", "resume"];
-    public string Usage => """
-        sharpvision diffusion train [--out DIR] [--steps 5000] [--batch 64] [--lr 2e-4] [--warmup 200]
-                                    [--objective epsilon|v_prediction] [--conditional] [--label-dropout 0.1]
-                                    [--ema 0.999] [--channels 32,64,64] [--layers 1] [--timesteps 1000]
-                                    [--checkpoint-every 500] [--sample-every 500] [--sample-steps 50] [--seed 0]
-                                    [--resume] [--data DIR] [--limit N]
-
-          Images: Fashion-MNIST 28x28 padded to 32x32 with background -1, pixels scaled to [-1, 1].
-          --data DIR         full Fashion-MNIST IDX files (default: the first 8,000 images of the embedded test split)
-          --conditional      class-conditional model: num_class_embeds = 11 (classes 0-9, null class 10), labels
-                             dropped to the null class with probability --label-dropout (classifier-free guidance)
-          --channels LIST    UNet width per level (resolution halves between levels; attention at the lowest)
-          --out DIR          checkpoints in DIR/checkpoints/checkpoint-N (model/, ema/, scheduler/ in diffusers'
-                             format, optimizer.bin, trainer_state.json), grids in DIR/samples, and at the end the
-                             final DIR/model, DIR/ema and DIR/scheduler folders
-          --resume           continue from the newest complete checkpoint with its stored options (--steps may
-                             raise the target, --lr replaces the learning rate); a killed run loses at most the
-                             steps since that checkpoint
-          --limit N          train on the first N images only
+    public string Notes => """
+        Images: Fashion-MNIST 28x28 padded to 32x32 with background -1, pixels scaled to [-1, 1].
         """;
 
-    public int Run(Arguments args)
+    static readonly Option<bool> Conditional = Opt.Flag("--conditional",
+        "class-conditional model: num_class_embeds = 11 (classes 0-9, null class 10), labels dropped to the " +
+        "null class with probability --label-dropout (classifier-free guidance)");
+    static readonly Option<int[]> Channels = Opt.PositiveInts("--channels",
+        "UNet width per level (resolution halves between levels; attention at the lowest)", [32, 64, 64]);
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "checkpoints in DIR/checkpoints/checkpoint-N (model/, ema/, scheduler/ in diffusers' format, " +
+        "optimizer.bin, trainer_state.json), grids in DIR/samples, and at the end the final DIR/model, " +
+        "DIR/ema and DIR/scheduler folders", "diffusion-run");
+    static readonly Option<bool> Resume = Opt.Flag("--resume",
+        "continue from the newest complete checkpoint with its stored options (--steps may raise the target, " +
+        "--lr replaces the learning rate); a killed run loses at most the steps since that checkpoint");
+    static readonly Option<int> Steps = Opt.Int("--steps", "total training steps; with --resume, the run continues up to N", 5000, min: 1);
+    static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 64, min: 1);
+    static readonly Option<double> Lr = Opt.Double("--lr", "learning rate", 2e-4, min: 1e-12);
+    static readonly Option<int> Warmup = Opt.Int("--warmup", "learning-rate warm-up steps", 200, min: 0);
+    static readonly Option<double> Ema = Opt.Double("--ema", "EMA decay of the weights in ema/", 0.999, min: 0, max: 1, metavar: "DECAY");
+    static readonly Option<double> LabelDropout = Opt.Double("--label-dropout",
+        "with --conditional: fraction of labels replaced by the null class (for guidance)", 0.1, min: 0, max: 1, metavar: "P");
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0, min: 0);
+    static readonly Option<int> CheckpointEvery = Opt.Int("--checkpoint-every", "checkpoint every N steps (0: only at the end)", 500, min: 0);
+    static readonly Option<int> SampleEvery = Opt.Int("--sample-every", "write a sample grid every N steps (0: never)", 500, min: 0);
+    static readonly Option<int> SampleSteps = Opt.Int("--sample-steps", "DDIM steps of those grids", 50, min: 1);
+    static readonly Option<string> Objective = Opt.Text("--objective", "epsilon|v_prediction", "what the UNet predicts", "epsilon");
+    static readonly Option<int> Layers = Opt.Int("--layers", "layers_per_block", 1, min: 1, max: 8);
+    static readonly Option<int> Timesteps = Opt.Int("--timesteps", "num_train_timesteps of the DDPM schedule", 1000, min: 2, max: 100_000);
+    public IEnumerable<Symbol> Symbols => [Out, Steps, Batch, Lr, Warmup, Objective, Conditional, LabelDropout, Ema, Channels, Layers, Timesteps, CheckpointEvery, SampleEvery, SampleSteps, Seed, Resume, Common.Data, Common.Limit];
+
+    public int Run(ParseResult args)
     {
-        var outDir = args.Option("out") ?? "diffusion-run";
+        var outDir = args.GetValue(Out)!;
         var checkpoints = Path.Combine(outDir, "checkpoints");
-        bool resume = args.Flag("resume");
-        long steps = args.Int("steps", 5000, min: 1);
+        bool resume = args.GetValue(Resume);
+        long steps = args.GetValue(Steps);
         var options = new DiffusionTrainingOptions(
-            BatchSize: args.Int("batch", 64, min: 1),
-            LearningRate: args.Double("lr", 2e-4, min: 1e-12),
-            WarmupSteps: args.Int("warmup", 200, min: 0),
-            EmaDecay: args.Double("ema", 0.999, min: 0, max: 1),
-            LabelDropout: args.Double("label-dropout", 0.1, min: 0, max: 1),
-            Seed: args.Int("seed", 0, min: 0),
-            CheckpointEvery: args.Int("checkpoint-every", 500, min: 0),
-            SampleEvery: args.Int("sample-every", 500, min: 0),
-            SampleSteps: args.Int("sample-steps", 50, min: 1));
-        var objective = DiffusionObjective.Parse(args.Option("objective") ?? "epsilon");
-        bool conditional = args.Flag("conditional");
-        var channels = Common.PositiveInts(args, "channels", [32, 64, 64]);
-        int layers = args.Int("layers", 1, min: 1, max: 8);
-        int timesteps = args.Int("timesteps", 1000, min: 2, max: 100_000);
-        int? limit = args.Option("limit") is null ? null : args.Int("limit", 0, min: 1);
+            BatchSize: args.GetValue(Batch),
+            LearningRate: args.GetValue(Lr),
+            WarmupSteps: args.GetValue(Warmup),
+            EmaDecay: args.GetValue(Ema),
+            LabelDropout: args.GetValue(LabelDropout),
+            Seed: args.GetValue(Seed),
+            CheckpointEvery: args.GetValue(CheckpointEvery),
+            SampleEvery: args.GetValue(SampleEvery),
+            SampleSteps: args.GetValue(SampleSteps));
+        var objective = DiffusionObjective.Parse(args.GetValue(Objective)!);
+        bool conditional = args.GetValue(Conditional);
+        var channels = args.GetValue(Channels)!;
+        int layers = args.GetValue(Layers);
+        int timesteps = args.GetValue(Timesteps);
+        int? limit = args.GetValue(Common.Limit);
         var (train, _, description) = Common.FashionMnistSplits(args);
-        args.RejectUnknown();
         if (limit is int l) train = train.Slice(0, Math.Min(l, train.Count));
 
         using var folderLock = OutputFolderLock.Acquire(outDir);
@@ -72,7 +82,7 @@ public sealed class DiffusionTrainCommand : ICommand, IHasFlags
                 ?? throw new UsageException($"--resume: no complete checkpoint under {checkpoints}");
             using (var probe = SharpVision.Diffusion.Models.UNet2DModel.FromPretrained(Path.Combine(latest, "model")))
                 conditional = probe.class_embedding is not null;
-            trainer = DiffusionTrainer.Resume(checkpoints, images, conditional ? labels : null, args.Option("lr") is null ? null : options.LearningRate);
+            trainer = DiffusionTrainer.Resume(checkpoints, images, conditional ? labels : null, !args.Given(Lr) ? null : options.LearningRate);
             AnsiConsole.WriteLine($"Resuming from {latest} (step {trainer.Step}) with its stored options");
         }
         else

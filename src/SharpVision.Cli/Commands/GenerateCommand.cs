@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
@@ -15,71 +16,84 @@ namespace SharpVision.Cli.Commands;
 /// image-to-image (<c>--init-image</c>) or under ControlNets (<c>--controlnet</c>) — written as PNG with the
 /// generation parameters in a <c>parameters</c> text chunk.
 /// </summary>
-public sealed class GenerateCommand : ICommand, IHasFlags
+public sealed class GenerateCommand : ICommand
 {
     public string Name => "generate";
     public string Summary => "Stable Diffusion from a prompt (text-to-image, --init-image, --controlnet/--canny); PNG with its parameters";
-    public string Usage => """
-        sharpvision generate --model DIR --prompt TEXT --out FILE.png [--negative-prompt TEXT] [--steps 50] [--guidance 7.5]
-                             [--seed S] [--width W --height H] [--scheduler NAME] [--clip-skip K] [--batch N] [--dtype fp32|bf16]
-                             [--init-image FILE [--strength 0.8]]
-                             [--controlnet DIR[,DIR] (--control FILE[,FILE] | --canny FILE) [--control-scale X[,X]]
-                              [--guess-mode] [--control-start A] [--control-end B]]
-
-          --model DIR        a diffusers Stable Diffusion folder (model_index.json, tokenizer/, text_encoder/, unet/, vae/, scheduler/)
-          --prompt TEXT      cut to CLIP's 77 tokens; what is dropped is quoted in a warning on stderr
-          --negative-prompt  what classifier-free guidance steers away from (default: the empty prompt)
-          --steps N          denoising steps (default 50; with --init-image only the last int(N * strength) run)
-          --guidance G       classifier-free guidance scale (default 7.5; 1 or less: no guidance)
-          --seed S           seeds torch.Generator().manual_seed(S) as diffusers does (default: a random seed, reported)
-          --width, --height  image size, multiples of 8 (default: the UNet's sample_size x 8, or the control image's size)
-          --scheduler NAME   a scheduler class on the folder's noise schedule (default: the folder's own), e.g. DDIMScheduler
-          --clip-skip K      take the text encoder's states K layers before the last (diffusers' clip_skip)
-          --batch N          images from one prompt; N > 1 writes numbered files (out.png: out-1.png ... out-N.png), no grid
-          --dtype            fp32 (default) or bf16 for every model
-          --init-image FILE  image-to-image from FILE (its size, rounded down to a multiple of 8); --strength in [0, 1]
-          --controlnet DIRS  ControlNet model folders (config.json + diffusion_pytorch_model.safetensors), comma-separated
-          --control FILES    one condition image per ControlNet, RGB in [0, 255]
-          --canny FILE       the condition is cv2.Canny(FILE, 100, 200), also written beside the output (out.png: out.canny.png)
-          --control-scale    controlnet_conditioning_scale, one for all or one per ControlNet (default 1)
-          --guess-mode       ControlNets see only the prompt half and scale their residuals from 0.1 to 1
-          --control-start/-end  fraction of the steps each ControlNet starts and stops at (default 0 and 1)
-
-          The PNG carries a 'parameters' text chunk in the Stable Diffusion web UI's format (prompt, negative prompt,
-          steps, sampler, CFG scale, seed, size, model).
+    public string Notes => """
+        The PNG carries a 'parameters' text chunk in the Stable Diffusion web UI's format (prompt, negative prompt,
+        steps, sampler, CFG scale, seed, size, model).
         """;
 
-    public IEnumerable<string> Flags => ["guess-mode"];
+    static readonly Option<string> Model = Opt.Required("--model", "DIR",
+        "a diffusers Stable Diffusion folder (model_index.json, tokenizer/, text_encoder/, unet/, vae/, " +
+        "scheduler/)");
+    static readonly Option<string> Prompt = Opt.Required("--prompt", "TEXT",
+        "cut to CLIP's 77 tokens; what is dropped is quoted in a warning on stderr");
+    static readonly Option<string> Out = Opt.Required("--out", "FILE.png", "the PNG (numbered files with --batch N > 1)");
+    static readonly Option<string> NegativePrompt = Opt.Text("--negative-prompt", "TEXT",
+        "what classifier-free guidance steers away from (default: the empty prompt)");
+    static readonly Option<int> Steps = Opt.Int("--steps",
+        "denoising steps (with --init-image only the last int(N * strength) run)", 50, min: 1, max: 1000);
+    static readonly Option<double> Guidance = Opt.Double("--guidance", "classifier-free guidance scale (1 or less: no guidance)", 7.5, min: 0, max: 100, metavar: "G");
+    static readonly Option<int?> Seed = Opt.OptionalInt("--seed",
+        "seeds torch.Generator().manual_seed(S) as diffusers does (default: a random seed, reported)", min: 0, metavar: "S");
+    static readonly Option<int?> Width = Opt.OptionalInt("--width",
+        "image width, a multiple of 8 (default: the UNet's sample_size x 8, or the control image's)", min: 1, max: 8192, metavar: "W");
+    static readonly Option<int?> Height = Opt.OptionalInt("--height", "image height, a multiple of 8 (given with --width)", min: 1, max: 8192, metavar: "H");
+    static readonly Option<string> Scheduler = Opt.Text("--scheduler", "NAME",
+        "a scheduler class on the folder's noise schedule (default: the folder's own), e.g. DDIMScheduler")
+        .Suggest(SchedulerFactory.ClassNames);
+    static readonly Option<int> ClipSkipOption = Opt.Int("--clip-skip",
+        "take the text encoder's states K layers before the last (diffusers' clip_skip)", 0, min: 0, max: 100, metavar: "K");
+    static readonly Option<int> BatchOption = Opt.Int("--batch",
+        "images from one prompt; N > 1 writes numbered files (out.png: out-1.png ... out-N.png), no grid", 1, min: 1, max: 64);
+    static readonly Option<string> Dtype = Opt.Text("--dtype", "TYPE", "fp32 or bf16 for every model", "fp32").Suggest("fp32", "bf16");
+    static readonly Option<string> InitImage = Opt.Text("--init-image", "FILE",
+        "image-to-image from FILE (its size, rounded down to a multiple of 8)");
+    static readonly Option<double> Strength = Opt.Double("--strength", "with --init-image: how much of the schedule runs, in [0, 1]", 0.8, min: 0, max: 1);
+    static readonly Option<string> Controlnet = Opt.Text("--controlnet", "DIRS",
+        "ControlNet model folders (config.json + diffusion_pytorch_model.safetensors), comma-separated");
+    static readonly Option<string> Control = Opt.Text("--control", "FILES", "one condition image per ControlNet, RGB in [0, 255]");
+    static readonly Option<string> CannyOption = Opt.Text("--canny", "FILE",
+        "the condition is cv2.Canny(FILE, 100, 200), also written beside the output (out.png: out.canny.png)");
+    static readonly Option<string> ControlScale = Opt.Text("--control-scale", "X[,X]",
+        "controlnet_conditioning_scale, one for all or one per ControlNet (default 1)");
+    static readonly Option<bool> GuessMode = Opt.Flag("--guess-mode",
+        "ControlNets see only the prompt half and scale their residuals from 0.1 to 1");
+    static readonly Option<double> ControlStart = Opt.Double("--control-start", "fraction of the steps each ControlNet starts at", 0, min: 0, max: 1, metavar: "A");
+    static readonly Option<double> ControlEnd = Opt.Double("--control-end", "fraction of the steps each ControlNet stops at", 1, min: 0, max: 1, metavar: "B");
+    public IEnumerable<Symbol> Symbols => [Model, Prompt, Out, NegativePrompt, Steps, Guidance, Seed, Width, Height, Scheduler, ClipSkipOption, BatchOption, Dtype,
+        InitImage, Strength, Controlnet, Control, CannyOption, ControlScale, GuessMode, ControlStart, ControlEnd];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
         SharpVision.Nn.Memory.NativeHeap.ReturnLargeBlocksToTheSystem(); // SD 1.5: 6.2 instead of 7.3 GiB peak
-        var model = args.Required("model");
-        var prompt = args.Required("prompt");
-        var outPath = args.Required("out");
-        var negative = args.Option("negative-prompt");
-        int steps = args.Int("steps", 50, min: 1, max: 1000);
-        double guidance = args.Double("guidance", 7.5, min: 0, max: 100);
-        long seed = args.Option("seed") is null ? Random.Shared.NextInt64(0, 1L << 32) : args.Int("seed", 0, min: 0);
-        int? width = OptionalInt(args, "width"), height = OptionalInt(args, "height");
-        var schedulerName = args.Option("scheduler");
-        int clipSkip = args.Int("clip-skip", 0, min: 0, max: 100);
-        int batch = args.Int("batch", 1, min: 1, max: 64);
-        var dtype = (args.Option("dtype") ?? "fp32") switch
+        var model = args.GetValue(Model)!;
+        var prompt = args.GetValue(Prompt)!;
+        var outPath = args.GetValue(Out)!;
+        var negative = args.GetValue(NegativePrompt);
+        int steps = args.GetValue(Steps);
+        double guidance = args.GetValue(Guidance);
+        long seed = args.GetValue(Seed) ?? Random.Shared.NextInt64(0, 1L << 32);
+        int? width = args.GetValue(Width), height = args.GetValue(Height);
+        var schedulerName = args.GetValue(Scheduler);
+        int clipSkip = args.GetValue(ClipSkipOption);
+        int batch = args.GetValue(BatchOption);
+        var dtype = args.GetValue(Dtype)! switch
         {
             "fp32" => ScalarType.Float32,
             "bf16" => ScalarType.BFloat16,
             var d => throw new UsageException($"--dtype must be fp32 or bf16; got '{d}'"),
         };
-        var initImage = args.Option("init-image");
-        double strength = args.Double("strength", 0.8, min: 0, max: 1);
-        var controlnetDirs = List(args.Option("controlnet"));
-        var controlFiles = List(args.Option("control"));
-        var cannyFile = args.Option("canny");
-        var controlScales = Doubles(args, "control-scale");
-        bool guessMode = args.Flag("guess-mode");
-        double controlStart = args.Double("control-start", 0, min: 0, max: 1), controlEnd = args.Double("control-end", 1, min: 0, max: 1);
-        args.RejectUnknown();
+        var initImage = args.GetValue(InitImage);
+        double strength = args.GetValue(Strength);
+        var controlnetDirs = List(args.GetValue(Controlnet));
+        var controlFiles = List(args.GetValue(Control));
+        var cannyFile = args.GetValue(CannyOption);
+        var controlScales = Doubles(args, ControlScale);
+        bool guessMode = args.GetValue(GuessMode);
+        double controlStart = args.GetValue(ControlStart), controlEnd = args.GetValue(ControlEnd);
 
         if ((width is null) != (height is null)) throw new UsageException("give both --width and --height, or neither");
         if (width is { } w && height is { } h && (w % 8 != 0 || h % 8 != 0 || w <= 0 || h <= 0))
@@ -220,17 +234,15 @@ public sealed class GenerateCommand : ICommand, IHasFlags
 
     static int? ClipSkip(int k) => k == 0 ? null : k;
 
-    static int? OptionalInt(Arguments args, string name) => args.Option(name) is null ? null : args.Int(name, 0, min: 1, max: 8192);
-
     static IReadOnlyList<string> List(string? text) =>
         text is null ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    static IReadOnlyList<double> Doubles(Arguments args, string name)
+    static IReadOnlyList<double> Doubles(ParseResult args, Option<string> option)
     {
-        var text = args.Option(name);
+        var text = args.GetValue(option);
         if (text is null) return [1.0];
         return List(text).Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v) ? v
-            : throw new UsageException($"--{name}: '{s}' is not a number (expected comma-separated numbers such as 1,0.5)")).ToArray();
+            : throw new UsageException($"{option.Name}: '{s}' is not a number (expected comma-separated numbers such as 1,0.5)")).ToArray();
     }
 
     static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using SharpVision.Cli.CommandLine;
@@ -13,18 +14,20 @@ public sealed class NormsCommand : ICommand
 {
     public string Name => "norms";
     public string Summary => "Train a small CNN with BN, GN, LN, IN and SN at batch sizes 2–64; table, CSV and chart";
-    public string Usage => """
-        sharpvision norms [--data DIR] [--out DIR] [--batch-sizes 2,4,16,64] [--layers bn,gn,ln,in,sn]
-                          [--images N] [--lr RATE] [--seed N] [--threads N]
 
-          --data DIR      Fashion-MNIST IDX files (train/t10k, gzip or not); default: the embedded test split
-                          divided 8,000 train / 2,000 test
-          --out DIR       where norms.csv and norms.png go (default: norms-study)
-          --images N      images seen by every run, whatever its batch size (default 24000: three epochs of the embedded split)
-          --lr RATE       SGD learning rate at batch 16, scaled linearly with batch size (default 0.05)
-          --threads N     libtorch intra-op threads (default 1: this network's small convolutions run faster
-                          on one thread than on two, so runs go in parallel, one per core, instead)
-        """;
+    static readonly Option<string> Out = Opt.Text("--out", "DIR", "where norms.csv and norms.png go (default: norms-study)", "norms-study");
+    static readonly Option<int> Images = Opt.Int("--images",
+        "images seen by every run, whatever its batch size (default 24000: three epochs of the embedded " +
+        "split)", 24_000, min: 1);
+    static readonly Option<double> Lr = Opt.Double("--lr",
+        "SGD learning rate at batch 16, scaled linearly with batch size", 0.05, min: 1e-8, max: 10, metavar: "RATE");
+    static readonly Option<int> Threads = Opt.Int("--threads",
+        "libtorch intra-op threads (default 1: this network's small convolutions run faster on one thread " +
+        "than on two, so runs go in parallel, one per core, instead)", 1, min: 1, max: Environment.ProcessorCount);
+    static readonly Option<string> Layers = Opt.Text("--layers", "LIST", "normalization layers, comma-separated", "bn,gn,ln,in,sn");
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0);
+    static readonly Option<int[]> BatchSizes = Opt.PositiveInts("--batch-sizes", "batch sizes, comma-separated", [2, 4, 16, 64]);
+    public IEnumerable<Symbol> Symbols => [Common.Data, Out, BatchSizes, Layers, Images, Lr, Seed, Threads];
 
     static readonly Dictionary<string, NormKind> Names = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -32,19 +35,18 @@ public sealed class NormsCommand : ICommand
         ["in"] = NormKind.InstanceNorm, ["sn"] = NormKind.SwitchNorm,
     };
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var batchSizes = Common.PositiveInts(args, "batch-sizes", [2, 4, 16, 64]);
-        var kinds = (args.Option("layers") ?? "bn,gn,ln,in,sn").Split(',').Select(n =>
+        var batchSizes = args.GetValue(BatchSizes)!;
+        var kinds = args.GetValue(Layers)!.Split(',').Select(n =>
             Names.TryGetValue(n.Trim(), out var k) ? k : throw new UsageException($"--layers: unknown layer '{n}' (allowed: {string.Join(", ", Names.Keys)})")).Distinct().ToArray();
         var options = new NormalizationStudyOptions(kinds, batchSizes,
-            Images: args.Int("images", 24_000, min: 1),
-            BaseLearningRate: args.Double("lr", 0.05, min: 1e-8, max: 10),
-            Seed: args.Int("seed", 0));
-        int threads = args.Int("threads", 1, min: 1, max: Environment.ProcessorCount);
-        var outDir = args.Option("out") ?? "norms-study";
+            Images: args.GetValue(Images),
+            BaseLearningRate: args.GetValue(Lr),
+            Seed: args.GetValue(Seed));
+        int threads = args.GetValue(Threads);
+        var outDir = args.GetValue(Out)!;
         var (train, test, description) = Common.FashionMnistSplits(args);
-        args.RejectUnknown();
         if (batchSizes.Max() > train.Count) throw new UsageException($"--batch-sizes: {batchSizes.Max()} exceeds the {train.Count} training images");
 
         AnsiConsole.MarkupLine($"[bold]Normalization study[/] on {Markup.Escape(description)}; {options.Images:N0} images per run, SGD lr {options.BaseLearningRate} at batch {options.BaseBatch} (linear scaling)");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -14,62 +15,64 @@ namespace SharpVision.Cli.Commands;
 /// <summary>Defaults shared by <c>sam train</c> and <c>sam evaluate</c>.</summary>
 static class SamDefaults
 {
-    /// <summary>Train images (and held-out images) as <see cref="Common.FashionMnistSplits"/> chooses them.</summary>
-    public static (LabeledImages Train, LabeledImages Test, string Description) Images(Arguments args) => Common.FashionMnistSplits(args);
+    /// <summary>Train images (and held-out images) as <see cref="Common.FashionMnistSplits(ParseResult, int)"/> chooses them.</summary>
+    public static (LabeledImages Train, LabeledImages Test, string Description) Images(ParseResult args) => Common.FashionMnistSplits(args);
+
+    public static readonly Option<int> ThreadsOption = Opt.Int("--threads",
+        "libtorch threads (1 measured 10× faster than more on this small model)", 1, min: 1, metavar: "T");
 
     /// <summary>
     /// Applies <c>--threads</c> (default 1): on a small model, libtorch's OpenMP threads spin against each
     /// other and against other processes on a shared machine; one thread measured 10× faster here.
     /// </summary>
-    public static void Threads(Arguments args) => torch.set_num_threads(args.Int("threads", 1, min: 1));
+    public static void Threads(ParseResult args) => torch.set_num_threads(args.GetValue(ThreadsOption));
 
     public static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary><c>sharpvision sam train</c>: trains a small SAM on synthetic Fashion-MNIST scenes.</summary>
-public sealed class SamTrainCommand : ICommand, IHasFlags
+public sealed class SamTrainCommand : ICommand
 {
     public string Name => "sam train";
     public string Summary => "Train a small Segment Anything on Fashion-MNIST scenes (SAM's prompts and losses), resumable";
-    public string Usage => """
-        sharpvision sam train --out DIR [--steps N] [--minutes M] [--batch B] [--lr LR] [--rounds R]
-                              [--decoder-only] [--init FILE] [--resume] [--config sam_config.json]
-                              [--data DIR] [--seed S] [--save-every N] [--threads T]
 
-          --out DIR        run folder: checkpoints in DIR/checkpoints/checkpoint-N (sam.pth in the official state_dict
-                           format, optimizer.bin, sam_config.json, trainer_state.json), written atomically every
-                           --save-every steps and at the end
-          --steps N        total optimiser steps (default 300); --minutes M stops earlier after M minutes
-          --batch B        scenes per step (default 4); every object of a scene gets a prompt
-          --rounds R       correction-click rounds after the first prompt (default 1)
-          --decoder-only   freeze the image and prompt encoders, train only the mask decoder
-          --init FILE      start from these weights (e.g. a trained checkpoint to fine-tune)
-          --resume         continue the run in --out from its newest complete checkpoint (weights, optimiser moments,
-                           step, options; --lr replaces the stored learning rate when given)
-          --config FILE    model sizes (default: 64 px input, patch 8, ViT 64 wide x 2 blocks, prompt width 64)
-          --data DIR       full Fashion-MNIST IDX files; default: the embedded test split's first 8,000 images
-          --threads T      libtorch threads (default 1: faster for this model size on a shared machine)
-        """;
+    static readonly Option<string> Out = Opt.Required("--out", "DIR",
+        "run folder: checkpoints in DIR/checkpoints/checkpoint-N (sam.pth in the official state_dict format, " +
+        "optimizer.bin, sam_config.json, trainer_state.json), written atomically every --save-every steps and " +
+        "at the end");
+    static readonly Option<int> Steps = Opt.Int("--steps", "total optimiser steps; --minutes M stops earlier after M minutes", 300, min: 1);
+    static readonly Option<int> Batch = Opt.Int("--batch", "scenes per step; every object of a scene gets a prompt", 4, min: 1, metavar: "B");
+    static readonly Option<int> Rounds = Opt.Int("--rounds", "correction-click rounds after the first prompt", 1, min: 0, metavar: "R");
+    static readonly Option<bool> DecoderOnly = Opt.Flag("--decoder-only",
+        "freeze the image and prompt encoders, train only the mask decoder");
+    static readonly Option<string> Init = Opt.Text("--init", "FILE", "start from these weights (e.g. a trained checkpoint to fine-tune)");
+    static readonly Option<bool> Resume = Opt.Flag("--resume",
+        "continue the run in --out from its newest complete checkpoint (weights, optimiser moments, step, " +
+        "options; --lr replaces the stored learning rate when given)");
+    static readonly Option<string> Config = Opt.Text("--config", "FILE",
+        "model sizes (default: 64 px input, patch 8, ViT 64 wide x 2 blocks, prompt width 64)");
+    static readonly Option<double> Minutes = Opt.Double("--minutes", "stop after M minutes even before --steps", double.PositiveInfinity, min: 0, metavar: "M");
+    static readonly Option<double> Lr = Opt.Double("--lr", "learning rate", 1e-3, min: 0);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0);
+    static readonly Option<int> SaveEvery = Opt.Int("--save-every", "checkpoint every N steps", 100, min: 1);
+    public IEnumerable<Symbol> Symbols => [Out, Steps, Minutes, Batch, Lr, Rounds, DecoderOnly, Init, Resume, Config, Common.Data, Seed, SaveEvery, SamDefaults.ThreadsOption];
 
-    public IEnumerable<string> Flags => ["decoder-only", "resume"];
-
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var outDir = args.Required("out");
-        int steps = args.Int("steps", 300, min: 1);
-        double minutes = args.Double("minutes", double.PositiveInfinity, min: 0);
-        int batch = args.Int("batch", 4, min: 1);
-        double lr = args.Double("lr", 1e-3, min: 0);
-        int rounds = args.Int("rounds", 1, min: 0);
-        bool decoderOnly = args.Flag("decoder-only");
-        bool resume = args.Flag("resume");
-        var init = args.Option("init");
-        var configPath = args.Option("config");
-        int seed = args.Int("seed", 0);
-        int saveEvery = args.Int("save-every", 100, min: 1);
+        var outDir = args.GetValue(Out)!;
+        int steps = args.GetValue(Steps);
+        double minutes = args.GetValue(Minutes);
+        int batch = args.GetValue(Batch);
+        double lr = args.GetValue(Lr);
+        int rounds = args.GetValue(Rounds);
+        bool decoderOnly = args.GetValue(DecoderOnly);
+        bool resume = args.GetValue(Resume);
+        var init = args.GetValue(Init);
+        var configPath = args.GetValue(Config);
+        int seed = args.GetValue(Seed);
+        int saveEvery = args.GetValue(SaveEvery);
         SamDefaults.Threads(args);
         var (train, _, description) = SamDefaults.Images(args);
-        args.RejectUnknown();
 
         using var folderLock = OutputFolderLock.Acquire(outDir);
         var checkpoints = Path.Combine(outDir, "checkpoints");
@@ -78,7 +81,7 @@ public sealed class SamTrainCommand : ICommand, IHasFlags
         {
             var latest = SamTrainer.LatestCheckpoint(checkpoints)
                 ?? throw new UsageException($"--resume: no complete checkpoint (checkpoint-*/trainer_state.json and checkpoint-complete) under {checkpoints}");
-            trainer = SamTrainer.Resume(latest, train, args.Option("lr") is null ? null : lr);
+            trainer = SamTrainer.Resume(latest, train, !args.Given(Lr) ? null : lr);
             args.Out.WriteLine($"resumed {latest} at step {trainer.Step}");
         }
         else
@@ -130,28 +133,30 @@ public sealed class SamEvaluateCommand : ICommand
 {
     public string Name => "sam evaluate";
     public string Summary => "Score a SAM checkpoint on held-out Fashion-MNIST scenes: IoU per prompt type, IoU-head calibration";
-    public string Usage => """
-        sharpvision sam evaluate --checkpoint DIR|FILE [--config sam_config.json] [--scenes N] [--seed S]
-                                 [--report table.md] [--examples examples.png] [--data DIR] [--threads T]
 
-          --checkpoint     a `sam train` run folder (its newest checkpoint) or checkpoint folder, or a state_dict file
-                           (then --config gives its sizes)
-          --scenes N       held-out scenes (default 200), built from the held-out images with scene seed S (default 1001)
-          --report FILE    also write the Markdown table there
-          --examples FILE  PNG: rows of scenes; columns image, ground truth, 1 point, 1 box, 1 point + 2 clicks
-        """;
+    static readonly Option<string> Checkpoint = Opt.Required("--checkpoint", "DIR|FILE",
+        "a `sam train` run folder (its newest checkpoint) or checkpoint folder, or a state_dict file (then " +
+        "--config gives its sizes)");
+    static readonly Option<int> Scenes = Opt.Int("--scenes",
+        "held-out scenes, built from the held-out images with scene seed S (default 1001)", 200, min: 1);
+    static readonly Option<string> Report = Opt.Text("--report", "FILE", "also write the Markdown table there");
+    static readonly Option<string> Examples = Opt.Text("--examples", "FILE",
+        "PNG: rows of scenes; columns image, ground truth, 1 point, 1 box, 1 point + 2 clicks");
+    static readonly Option<string> Config = Opt.Text("--config", "FILE",
+        "sam_config.json for a state_dict file (default: the training recipe's model)");
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 1001);
+    public IEnumerable<Symbol> Symbols => [Checkpoint, Config, Scenes, Seed, Report, Examples, Common.Data, SamDefaults.ThreadsOption];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var checkpoint = args.Required("checkpoint");
-        var configPath = args.Option("config");
-        int count = args.Int("scenes", 200, min: 1);
-        int seed = args.Int("seed", 1001);
-        var report = args.Option("report");
-        var examplesPath = args.Option("examples");
+        var checkpoint = args.GetValue(Checkpoint)!;
+        var configPath = args.GetValue(Config);
+        int count = args.GetValue(Scenes);
+        int seed = args.GetValue(Seed);
+        var report = args.GetValue(Report);
+        var examplesPath = args.GetValue(Examples);
         SamDefaults.Threads(args);
         var (_, test, description) = SamDefaults.Images(args);
-        args.RejectUnknown();
 
         SamConfig config;
         string modelPath;

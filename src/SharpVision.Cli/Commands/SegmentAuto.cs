@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -16,28 +17,31 @@ static class SegmentAuto
     public sealed record Options(int PointsPerSide, int PointsPerBatch, double PredIouThresh, double StabilityScoreThresh,
         int CropNLayers, int MinMaskRegionArea, SamOutputMode OutputMode);
 
-    public const string Usage = """
-          --auto IMAGE             every mask of IMAGE from a grid of point prompts; --out masks.json (amg.py's records)
-          --points-per-side N      grid points per side (32)
-          --points-per-batch N     points decoded together (64)
-          --pred-iou-thresh X      minimum predicted IoU (0.88)
-          --stability-score-thresh X  minimum stability score (0.95)
-          --crop-n-layers N        layers of overlapping crops (0)
-          --min-mask-region-area N remove holes and islands under N pixels (0)
-          --output-mode M          coco_rle (default), uncompressed_rle, or binary_mask (one PNG per mask in NAME.masks/)
-        """;
+    public static readonly Option<string> Auto = Opt.Text("--auto", "IMAGE",
+        "every mask of IMAGE from a grid of point prompts; --out masks.json (amg.py's records)");
+    static readonly Option<int> PointsPerSide = Opt.Int("--points-per-side", "grid points per side", 32, min: 1, max: 1024);
+    static readonly Option<int> PointsPerBatch = Opt.Int("--points-per-batch", "points decoded together", 64, min: 1, max: 65536);
+    static readonly Option<double> PredIouThresh = Opt.Double("--pred-iou-thresh", "minimum predicted IoU", 0.88, min: 0, max: 1);
+    static readonly Option<double> StabilityScoreThresh = Opt.Double("--stability-score-thresh", "minimum stability score", 0.95, min: 0, max: 1);
+    static readonly Option<int> CropNLayers = Opt.Int("--crop-n-layers", "layers of overlapping crops", 0, min: 0, max: 4);
+    static readonly Option<int> MinMaskRegionArea = Opt.Int("--min-mask-region-area", "remove holes and islands under N pixels", 0, min: 0);
+    static readonly Option<string> OutputMode = Opt.Text("--output-mode", "M",
+        "coco_rle, uncompressed_rle, or binary_mask (one PNG per mask in NAME.masks/)", "coco_rle").Suggest("coco_rle", "uncompressed_rle", "binary_mask");
+
+    /// <summary>The options of <c>segment --auto</c>.</summary>
+    public static IEnumerable<Symbol> Symbols => [Auto, PointsPerSide, PointsPerBatch, PredIouThresh, StabilityScoreThresh, CropNLayers, MinMaskRegionArea, OutputMode];
 
     /// <summary>Reads the automatic-mask options (defaults are the reference's).</summary>
-    public static Options Parse(Arguments args)
+    public static Options Parse(ParseResult args)
     {
-        var mode = args.Option("output-mode") ?? "coco_rle";
+        var mode = args.GetValue(OutputMode)!;
         SamOutputMode outputMode;
         try { outputMode = SamOutputModes.Parse(mode); }
         catch (ArgumentException) { throw new UsageException($"--output-mode must be coco_rle, uncompressed_rle or binary_mask; got '{mode}'"); }
         return new Options(
-            args.Int("points-per-side", 32, min: 1, max: 1024), args.Int("points-per-batch", 64, min: 1, max: 65536),
-            args.Double("pred-iou-thresh", 0.88, min: 0, max: 1), args.Double("stability-score-thresh", 0.95, min: 0, max: 1),
-            args.Int("crop-n-layers", 0, min: 0, max: 4), args.Int("min-mask-region-area", 0, min: 0), outputMode);
+            args.GetValue(PointsPerSide), args.GetValue(PointsPerBatch),
+            args.GetValue(PredIouThresh), args.GetValue(StabilityScoreThresh),
+            args.GetValue(CropNLayers), args.GetValue(MinMaskRegionArea), outputMode);
     }
 
     /// <summary>Generates the masks, writes the JSON to <paramref name="outPath"/> and NAME.overlay.png beside it.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -9,68 +10,70 @@ using TorchSharp;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision segment</c>: Segment Anything on one image with point and box prompts, or every mask of it (<c>--auto</c>).</summary>
-public sealed class SegmentCommand : ICommand, IHasFlags
+public sealed class SegmentCommand : ICommand
 {
     public string Name => "segment";
     public string Summary => "Segment Anything: mask an image from point/box prompts, or all of it (--auto), with an official-format checkpoint";
-    public string Usage => $"""
-        sharpvision segment --checkpoint FILE [--model-type vit_b|vit_l|vit_h|vit_t | --config sam_config.json]
-                            --image in.png [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1] [--multimask]
-                            --out mask.png
-        sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --embed in.png --out emb.safetensors
-        sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --embedding emb.safetensors
-                            [--image in.png] [--point X,Y[,LABEL]]... [--box X0,Y0,X1,Y1] [--multimask] --out mask.png
-        sharpvision segment --checkpoint FILE [--model-type ... | --config ...] --auto in.png --out masks.json
-                            [--points-per-side 32] [--points-per-batch 64] [--pred-iou-thresh 0.88]
-                            [--stability-score-thresh 0.95] [--crop-n-layers 0] [--output-mode coco_rle]
-
-          --checkpoint FILE  a torch.save'd SAM state_dict (e.g. sam_vit_b_01ec64.pth, MobileSAM's mobile_sam.pt)
-          --random-weights   instead of --checkpoint: freshly initialised weights (--seed S, 0), for timing runs
-          --model-type T     vit_b (default), vit_l, vit_h or vit_t (MobileSAM)
-          --config FILE      build sizes for a custom model (the fields of the fixtures' sam_config.json)
-          --dtype D          fp32 (default) or bf16; prints the CPU's bf16 path and warns when it has none
-          --point X,Y[,L]    a prompt point in pixels; L = 1 foreground (default) or 0 background; repeatable
-          --box X0,Y0,X1,Y1  a box prompt in pixels
-          --multimask        predict three masks and keep the one with the best predicted IoU
-          --embed IMAGE      run the image encoder once and save the embedding (safetensors) to --out
-          --embedding FILE   answer the prompts from a saved embedding instead of encoding --image
-
-        {SegmentAuto.Usage}
+    public string Notes => """
+        sharpvision segment --checkpoint FILE [--model-type T | --config FILE] --image in.png [--point X,Y[,L]]... [--box X0,Y0,X1,Y1] [--multimask] --out mask.png
+        sharpvision segment --checkpoint FILE [--model-type T | --config FILE] --embed in.png --out emb.safetensors
+        sharpvision segment --checkpoint FILE [--model-type T | --config FILE] --embedding emb.safetensors [--image in.png] [--point X,Y[,L]]... --out mask.png
+        sharpvision segment --checkpoint FILE [--model-type T | --config FILE] --auto in.png --out masks.json [--points-per-side 32] ...
 
         Writes the best mask to --out and, when the image is given, the image with the mask, points and box drawn
         over it beside it (NAME.overlay.png), and prints each mask's predicted IoU. With --auto, writes the masks'
         JSON to --out and every mask in its own colour over the image beside it (NAME.overlay.png).
         """;
 
-    public IEnumerable<string> Flags => ["multimask", "random-weights"];
+    static readonly Option<string> Checkpoint = Opt.Text("--checkpoint", "FILE",
+        "a torch.save'd SAM state_dict (e.g. sam_vit_b_01ec64.pth, MobileSAM's mobile_sam.pt)");
+    static readonly Option<bool> RandomWeights = Opt.Flag("--random-weights",
+        "instead of --checkpoint: freshly initialised weights (--seed S, 0), for timing runs");
+    static readonly Option<string> ModelType = Opt.Text("--model-type", "T", "vit_b (default), vit_l, vit_h or vit_t (MobileSAM)").Suggest("vit_b", "vit_l", "vit_h", "vit_t");
+    static readonly Option<string> Config = Opt.Text("--config", "FILE",
+        "build sizes for a custom model (the fields of the fixtures' sam_config.json)");
+    static readonly Option<string> Dtype = Opt.Text("--dtype", "D",
+        "fp32 (default) or bf16; prints the CPU's bf16 path and warns when it has none", "fp32").Suggest("fp32", "bf16");
+    static readonly Option<string[]> Point = Opt.Repeated("--point", "X,Y[,L]",
+        "a prompt point in pixels; L = 1 foreground (default) or 0 background; repeatable");
+    static readonly Option<string> Box = Opt.Text("--box", "X0,Y0,X1,Y1", "a box prompt in pixels");
+    static readonly Option<bool> Multimask = Opt.Flag("--multimask", "predict three masks and keep the one with the best predicted IoU");
+    static readonly Option<string> Embed = Opt.Text("--embed", "IMAGE",
+        "run the image encoder once and save the embedding (safetensors) to --out");
+    static readonly Option<string> Embedding = Opt.Text("--embedding", "FILE",
+        "answer the prompts from a saved embedding instead of encoding --image");
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0);
+    static readonly Option<string> Image = Opt.Text("--image", "FILE", "the image to segment (PNG)");
+    static readonly Option<string> Out = Opt.Required("--out", "FILE",
+        "the mask PNG; with --embed the embedding, with --auto the masks' JSON");
+    public IEnumerable<Symbol> Symbols => [Checkpoint, ModelType, Config, Image, Point, Box, Multimask, Out, Embed, Embedding, RandomWeights, Dtype, Seed, .. SegmentAuto.Symbols];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var checkpoint = args.Option("checkpoint");
-        bool randomWeights = args.Flag("random-weights");
+        var checkpoint = args.GetValue(Checkpoint);
+        bool randomWeights = args.GetValue(RandomWeights);
         if ((checkpoint is null) == !randomWeights) throw new UsageException("give --checkpoint FILE or --random-weights (one of them)");
-        int seed = args.Int("seed", 0);
-        var dtype = (args.Option("dtype") ?? "fp32") switch
+        int seed = args.GetValue(Seed);
+        var dtype = args.GetValue(Dtype)! switch
         {
             "fp32" => torch.ScalarType.Float32,
             "bf16" => torch.ScalarType.BFloat16,
             var d => throw new UsageException($"--dtype must be fp32 or bf16; got '{d}'"),
         };
-        var configPath = args.Option("config");
-        var modelType = args.Option("model-type");
+        var configPath = args.GetValue(Config);
+        var modelType = args.GetValue(ModelType);
         if (configPath is not null && modelType is not null) throw new UsageException("give --model-type or --config, not both");
-        var embedImage = args.Option("embed");
-        var embeddingPath = args.Option("embedding");
+        var embedImage = args.GetValue(Embed);
+        var embeddingPath = args.GetValue(Embedding);
         if (embedImage is not null && embeddingPath is not null) throw new UsageException("give --embed or --embedding, not both");
-        var imagePath = args.Option("image");
-        var outPath = args.Required("out");
-        var points = args.All("point").Select(ParsePoint).ToList();
-        var boxText = args.Option("box");
+        var imagePath = args.GetValue(Image);
+        var outPath = args.GetValue(Out)!;
+        var points = args.GetValue(Point)!.Select(ParsePoint).ToList();
+        var boxText = args.GetValue(Box);
         (double, double, double, double)? box = boxText is null ? null : ParseBox(boxText);
-        bool multimask = args.Flag("multimask");
-        var autoImage = args.Option("auto");
+        bool multimask = args.GetValue(Multimask);
+        var autoImage = args.GetValue(SegmentAuto.Auto);
         var autoOptions = autoImage is null ? null : SegmentAuto.Parse(args);
-        args.RejectUnknown();
         if (autoImage is not null && (imagePath ?? embedImage ?? embeddingPath) is not null || autoImage is not null && (points.Count > 0 || box is not null || multimask))
             throw new UsageException("--auto takes the image itself and no prompts; leave out --image, --embed, --embedding, --point, --box and --multimask");
         if (embedImage is not null && (imagePath is not null || points.Count > 0 || box is not null || multimask))

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
@@ -10,44 +11,46 @@ using TorchSharp;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision tour</c>: every component on real data, written up as an HTML report.</summary>
-public sealed class TourCommand : ICommand, IHasFlags
+public sealed class TourCommand : ICommand
 {
     public string Name => "tour";
     public string Summary => "Run every component on Fashion-MNIST and write tour-report/index.html (+ summary.json, PNGs)";
-    public IEnumerable<string> Flags => ["fresh"];
-    public string Usage => $"""
-        sharpvision tour [--budget quick|full|smoke] [--only SECTION[,SECTION]] [--fresh] [--out DIR] [--data DIR] [--threads N]
+    public string Notes => $"Sections, in order: {string.Join(", ", TourStages.All.Select(s => s.Id))}.";
 
-          Sections, in order: {string.Join(", ", TourStages.All.Select(s => s.Id))}.
-          --budget quick   (default) under 20 minutes on 2 cores with the embedded Fashion-MNIST split
-          --budget full    longer training on the full data (--data DIR, default /usr/share/datasets/fashion-mnist)
-          --budget smoke   every code path in about a minute; the figures mean nothing (used by the tests)
-          --only LIST      run only these sections (and any they need that have not finished yet)
-          --fresh          rerun sections that already finished; otherwise a rerun reuses them (same budget), so an
-                           interrupted tour loses only the section in progress
-          --out DIR        report folder (default tour-report): index.html, summary.json, one folder per section
-          --threads N      libtorch threads per model (default 1: these small models ran faster on one thread than
-                           on two here, and a second thread stalls badly when anything else uses the machine;
-                           the normalization section runs one study per core instead)
-        """;
+    static readonly Option<string> Budget = Opt.Text("--budget", "quick|full|smoke",
+        "quick: under 20 minutes on 2 cores with the embedded Fashion-MNIST split; full: longer training on the full data " +
+        "(--data DIR, default /usr/share/datasets/fashion-mnist); smoke: every code path in about a minute, the figures mean " +
+        "nothing (used by the tests)", "quick").Suggest("quick", "full", "smoke");
+    static readonly Option<string> Only = Opt.Text("--only", "LIST",
+        "run only these sections, comma-separated (and any they need that have not finished yet)")
+        .Suggest(TourStages.All.Select(s => s.Id));
+    static readonly Option<bool> Fresh = Opt.Flag("--fresh",
+        "rerun sections that already finished; otherwise a rerun reuses them (same budget), so an interrupted " +
+        "tour loses only the section in progress");
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "report folder: index.html, summary.json, one folder per section", "tour-report");
+    static readonly Option<int> Threads = Opt.Int("--threads",
+        "libtorch threads per model (1: these small models ran faster on one thread than on two here, and a " +
+        "second thread stalls badly when anything else uses the machine; the normalization section runs one " +
+        "study per core instead)", 1, min: 1, max: 256);
+    public IEnumerable<Symbol> Symbols => [Budget, Only, Fresh, Out, Common.Data, Threads];
 
     const string FullDataDefault = "/usr/share/datasets/fashion-mnist";
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
         TourBudget budget;
-        try { budget = TourBudget.Parse(args.Option("budget") ?? "quick"); }
+        try { budget = TourBudget.Parse(args.GetValue(Budget)!); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
-        var outDir = Path.GetFullPath(args.Option("out") ?? "tour-report");
-        bool fresh = args.Flag("fresh");
-        var only = args.Option("only");
-        int threads = args.Int("threads", 1, min: 1, max: 256);
-        if (budget == TourBudget.Full && args.Option("data") is null && !Directory.Exists(FullDataDefault))
+        var outDir = Path.GetFullPath(args.GetValue(Out)!);
+        bool fresh = args.GetValue(Fresh);
+        var only = args.GetValue(Only);
+        int threads = args.GetValue(Threads);
+        if (budget == TourBudget.Full && !args.Given(Common.Data) && !Directory.Exists(FullDataDefault))
             throw new UsageException($"--budget full needs the full Fashion-MNIST: --data DIR (or Debian's dataset-fashion-mnist in {FullDataDefault})");
-        var (train, test, description) = budget == TourBudget.Full && args.Option("data") is null
-            ? Common.FashionMnistSplits(new Arguments(["--data", FullDataDefault]))
+        var (train, test, description) = budget == TourBudget.Full && !args.Given(Common.Data)
+            ? Common.FashionMnistSplits(FullDataDefault)
             : Common.FashionMnistSplits(args);
-        args.RejectUnknown();
 
         var stages = TourStages.All;
         var selected = only is null ? stages.Select(s => s.Id).ToHashSet() : ParseOnly(only, stages);

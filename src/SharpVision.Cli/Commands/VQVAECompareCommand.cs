@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Training;
@@ -7,31 +8,26 @@ using Spectre.Console;
 namespace SharpVision.Cli.Commands;
 
 /// <summary><c>sharpvision vqvae compare</c>: STE vs EMA vs EMA with dead-code restart at the same budget.</summary>
-public sealed class VQVAECompareCommand : ICommand, IHasFlags
+public sealed class VQVAECompareCommand : ICommand
 {
     public string Name => "vqvae compare";
     public string Summary => "Compare VQ-VAE codebook learning (STE, EMA, EMA + dead-code restart) at one budget: Markdown/CSV table and conclusion";
-    public string Usage => $"""
-        sharpvision vqvae compare [--out DIR] [--steps N] [--variants ste,ema,ema-restart] [model options]
 
-          --out DIR           where vqvae-compare.md and vqvae-compare.csv go (default: vqvae-compare)
-          --steps N           training steps per variant (default 1000)
-          --variants LIST     which to run (default ste,ema,ema-restart)
-        {VQVAEOptions.ModelUsage}
-        """;
+    static readonly Option<string> Out = Opt.Text("--out", "DIR",
+        "where vqvae-compare.md and vqvae-compare.csv go (default: vqvae-compare)", "vqvae-compare");
+    static readonly Option<int> Steps = Opt.Int("--steps", "training steps per variant", 1000, min: 1);
+    static readonly Option<string> Variants = Opt.Text("--variants", "LIST", "which to run (default ste,ema,ema-restart)", "ste,ema,ema-restart");
+    public IEnumerable<Symbol> Symbols => [Out, Steps, Variants, .. VQVAEOptions.ModelSymbols];
 
-    public IEnumerable<string> Flags => VQVAEOptions.Flags;
-
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var outDir = args.Option("out") ?? "vqvae-compare";
-        long steps = args.Int("steps", 1000, min: 1);
-        var variants = (args.Option("variants") ?? "ste,ema,ema-restart").Split(',')
+        var outDir = args.GetValue(Out)!;
+        long steps = args.GetValue(Steps);
+        var variants = args.GetValue(Variants)!.Split(',')
             .Select(v => VQVAEOptions.Variant(v, "variants")).Distinct().ToArray();
         var config = VQVAEOptions.Config(args);
         var options = VQVAEOptions.Training(args);
         var (train, test, description) = VQVAEOptions.Data(args);
-        args.RejectUnknown();
         if (options.BatchSize > train.shape[0]) throw new UsageException($"--batch {options.BatchSize} exceeds the {train.shape[0]} training images");
 
         AnsiConsole.MarkupLine($"[bold]VQ-VAE codebook comparison[/] on {Markup.Escape(description)}; {steps} steps of {options.BatchSize} per variant");

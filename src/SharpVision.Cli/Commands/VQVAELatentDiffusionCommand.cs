@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
@@ -16,31 +17,33 @@ public sealed class VQVAELatentDiffusionCommand : ICommand
 {
     public string Name => "vqvae ldm";
     public string Summary => "Train a UNet2DModel on a VQ-VAE's latents, DDIM-sample and decode to a PNG; time per sample vs pixel space";
-    public string Usage => """
-        sharpvision vqvae ldm --checkpoint DIR [--steps N] [--batch N] [--lr RATE] [--width N] [--sample-steps N]
-                              [--count N] [--out FILE.png] [--seed N] [--data DIR] [--train-images N]
-
-          --checkpoint DIR    a checkpoint written by 'vqvae train' (or its run folder: the newest one)
-          --steps N           UNet training steps (default 2000)
-          --width N           UNet block_out_channels [N, 2N] (default 64)
-          --sample-steps N    DDIM steps (default 50)
-          --count N           samples in the grid (default 16)
-          --out FILE          the PNG (default: ldm-samples.png)
+    public string Notes => """
         Pixel-space timing runs the same UNet widths on 1×32×32 images (untrained: only its speed is measured).
         """;
 
-    public int Run(Arguments args)
+    static readonly Option<string> Checkpoint = Opt.Required("--checkpoint", "DIR",
+        "a checkpoint written by 'vqvae train' (or its run folder: the newest one)");
+    static readonly Option<int> Steps = Opt.Int("--steps", "UNet training steps", 2000, min: 1);
+    static readonly Option<int> Width = Opt.Int("--width", "UNet block_out_channels [N, 2N]", 64, min: 8, max: 1024);
+    static readonly Option<int> SampleSteps = Opt.Int("--sample-steps", "DDIM steps", 50, min: 1, max: 1000);
+    static readonly Option<int> Count = Opt.Int("--count", "samples in the grid", 16, min: 1, max: 256);
+    static readonly Option<string> Out = Opt.Text("--out", "FILE", "the PNG (default: ldm-samples.png)", "ldm-samples.png");
+    static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 64, min: 1);
+    static readonly Option<double> Lr = Opt.Double("--lr", "learning rate", 1e-3, min: 1e-8, max: 1);
+    static readonly Option<int> Seed = Opt.Int("--seed", "random seed", 0, min: 0);
+    public IEnumerable<Symbol> Symbols => [Checkpoint, Steps, Batch, Lr, Width, SampleSteps, Count, Out, Seed, .. VQVAEOptions.DataSymbols];
+
+    public int Run(ParseResult args)
     {
-        var checkpoint = args.Required("checkpoint");
-        int steps = args.Int("steps", 2000, min: 1);
-        int width = args.Int("width", 64, min: 8, max: 1024);
+        var checkpoint = args.GetValue(Checkpoint)!;
+        int steps = args.GetValue(Steps);
+        int width = args.GetValue(Width);
         if (width % 8 != 0) throw new UsageException($"--width must be a multiple of 8 (the UNet's norm groups); got {width}");
-        int sampleSteps = args.Int("sample-steps", 50, min: 1, max: 1000);
-        int count = args.Int("count", 16, min: 1, max: 256);
-        var png = args.Option("out") ?? "ldm-samples.png";
-        var options = new LatentDiffusionOptions(args.Int("batch", 64, min: 1), args.Double("lr", 1e-3, min: 1e-8, max: 1), args.Int("seed", 0, min: 0));
+        int sampleSteps = args.GetValue(SampleSteps);
+        int count = args.GetValue(Count);
+        var png = args.GetValue(Out)!;
+        var options = new LatentDiffusionOptions(args.GetValue(Batch), args.GetValue(Lr), args.GetValue(Seed));
         var (train, _, description) = VQVAEOptions.Data(args);
-        args.RejectUnknown();
         if (!Directory.Exists(checkpoint)) throw new UsageException($"--checkpoint: no such folder {checkpoint}");
 
         var (vq, _, _) = VQVAETrainer.LoadModel(checkpoint);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
@@ -14,23 +15,19 @@ public sealed class VQVAEReconstructCommand : ICommand
 {
     public string Name => "vqvae reconstruct";
     public string Summary => "Reconstruct Fashion-MNIST test images with a trained VQ-VAE: PNG (inputs above outputs), test MSE, perplexity, codes used";
-    public string Usage => """
-        sharpvision vqvae reconstruct --checkpoint DIR [--out FILE.png] [--count N] [--data DIR] [--test-images N]
 
-          --checkpoint DIR    a checkpoint written by 'vqvae train' (e.g. vqvae-run: its newest one)
-          --out FILE          the PNG (default: reconstructions.png)
-          --count N           images shown (default 16), one row of inputs above one of reconstructions
-          --data DIR          Fashion-MNIST IDX files; default: the embedded split's last 2,000 images
-          --test-images N     evaluate on only the first N test images (default: all)
-        """;
+    static readonly Option<string> Checkpoint = Opt.Required("--checkpoint", "DIR",
+        "a checkpoint written by 'vqvae train' (e.g. vqvae-run: its newest one)");
+    static readonly Option<string> Out = Opt.Text("--out", "FILE", "the PNG (default: reconstructions.png)", "reconstructions.png");
+    static readonly Option<int> Count = Opt.Int("--count", "images shown, one row of inputs above one of reconstructions", 16, min: 1, max: 256);
+    public IEnumerable<Symbol> Symbols => [Checkpoint, Out, Count, .. VQVAEOptions.DataSymbols];
 
-    public int Run(Arguments args)
+    public int Run(ParseResult args)
     {
-        var checkpoint = args.Required("checkpoint");
-        var png = args.Option("out") ?? "reconstructions.png";
-        int count = args.Int("count", 16, min: 1, max: 256);
+        var checkpoint = args.GetValue(Checkpoint)!;
+        var png = args.GetValue(Out)!;
+        int count = args.GetValue(Count);
         var (_, test, description) = VQVAEOptions.Data(args, needTrain: false);
-        args.RejectUnknown();
         if (!Directory.Exists(checkpoint)) throw new UsageException($"--checkpoint: no such folder {checkpoint}");
 
         var (model, _, step) = VQVAETrainer.LoadModel(checkpoint);

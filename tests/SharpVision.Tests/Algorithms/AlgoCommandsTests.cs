@@ -1,18 +1,11 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
+using static SharpVision.Tests.Testing.InProcessCli;
 
 namespace SharpVision.Tests.Algorithms;
 
 public sealed class AlgoCommandsTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = new CommandLineApp(Commands.All).Run(args, stdout, stderr);
-        return (code, stdout.ToString().ReplaceLineEndings("\n"), stderr.ToString().ReplaceLineEndings("\n"));
-    }
-
     [Theory]
     [InlineData("anagram", "nagaram", "true\n")]
     [InlineData("rat", "car", "false\n")]

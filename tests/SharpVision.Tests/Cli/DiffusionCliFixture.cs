@@ -1,5 +1,3 @@
-using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Commands;
 using SharpVision.Diffusion.Models;
 using SharpVision.Tests.Diffusion;
 
@@ -23,13 +21,7 @@ sealed class DiffusionCliFixture : IDisposable
 
     public string PathOf(string name) => Path.Combine(Root, name);
 
-    public static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = new CommandLineApp(Commands.All).Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    public static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(args);
 
     public void Dispose()
     {
