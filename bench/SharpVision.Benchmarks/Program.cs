@@ -6,6 +6,7 @@ using SharpVision.Benchmarks.Segmentation;
 // Stable Diffusion 1.5 console entries (a fresh process each, not BenchmarkDotNet): `-- --sd-smoke` builds it from the
 // configuration folder with random weights and runs one step end to end; `-- --sd-memory [steps]` prints the peak memory.
 // `-- --sam-encoder-profile [fp32|bf16]` prints where the vit_b encoder's time goes, per kind of operation.
+// `-- --sam-decoder-profile [fp32|bf16]` times the prompt encoder, the mask decoder and its parts for one prompt.
 // `-- --sam-amg-smoke` runs the automatic mask generator once on a tiny model and on vit_t (random weights).
 switch (args)
 {
@@ -19,6 +20,10 @@ switch (args)
         return SamEncoderProfile.Run(dtype);
     case ["--sam-encoder-profile", var dtype, var chunk] when int.TryParse(chunk, out int queries):
         return SamEncoderProfile.Run(dtype, queries);
+    case ["--sam-decoder-profile"]:
+        return SamDecoderProfile.Run("fp32");
+    case ["--sam-decoder-profile", var dtype]:
+        return SamDecoderProfile.Run(dtype);
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:
