@@ -1,8 +1,8 @@
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Experiments.Classifier;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Nn.Models;
 using SharpVision.Nn.Training;
 using Spectre.Console;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
+using SharpVision.Experiments.Output;
 
 namespace SharpVision.Cli.Commands;
 

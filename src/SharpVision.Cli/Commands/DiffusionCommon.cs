@@ -1,10 +1,12 @@
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
-using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Classifier;
+using SharpVision.Experiments.Diffusion;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Data;
 using Spectre.Console;
 using TorchSharp;

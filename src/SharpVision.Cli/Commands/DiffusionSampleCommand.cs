@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Checkpoints;
 using Spectre.Console;
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Diffusion;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Training;
 using Spectre.Console;
 using TorchSharp;

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Experiments.Normalization;
 using SharpVision.Nn.Checkpoints;
-using SharpVision.Nn.Studies;
 using Spectre.Console;
 
 namespace SharpVision.Cli.Commands;

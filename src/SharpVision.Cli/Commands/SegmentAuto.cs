@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Experiments.Output;
 using SharpVision.Segmentation.Sam;
 
 namespace SharpVision.Cli.Commands;

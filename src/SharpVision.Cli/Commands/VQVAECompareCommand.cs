@@ -1,6 +1,6 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
-using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.VQVAE;
 using SharpVision.Nn.Checkpoints;
 using Spectre.Console;
 

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
-using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Classifier;
+using SharpVision.Experiments.ControlNet;
+using SharpVision.Experiments.Diffusion;
 using TorchSharp;
 
 namespace SharpVision.Cli.Tour.Stages;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Output;
-using SharpVision.Diffusion.Evaluation;
+using SharpVision.Experiments.Classifier;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Data;
 using SharpVision.Nn.Training;
 

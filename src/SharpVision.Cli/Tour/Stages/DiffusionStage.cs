@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Output;
-using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Classifier;
+using SharpVision.Experiments.Diffusion;
+using SharpVision.Experiments.Output;
 using TorchSharp;
 
 namespace SharpVision.Cli.Tour.Stages;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Output;
-using SharpVision.Nn.Studies;
+using SharpVision.Experiments.Normalization;
 
 namespace SharpVision.Cli.Tour.Stages;
 

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Output;
-using SharpVision.Segmentation.Data;
-using SharpVision.Segmentation.Sam;
+using SharpVision.Experiments.Output;
+using SharpVision.Experiments.Sam;
 using SharpVision.Nn.Training;
-using SharpVision.Segmentation.Training;
+using SharpVision.Segmentation.Sam;
 using TorchSharp;
 
 namespace SharpVision.Cli.Tour.Stages;

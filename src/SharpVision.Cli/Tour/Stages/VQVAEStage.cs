@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Output;
+using SharpVision.Experiments.VQVAE;
 
 namespace SharpVision.Cli.Tour.Stages;
 
