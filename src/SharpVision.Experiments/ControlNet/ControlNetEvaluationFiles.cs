@@ -6,6 +6,16 @@ using TorchSharp;
 
 namespace SharpVision.Experiments.ControlNet;
 
+/// <summary>The files <see cref="ControlNetEvaluationFiles.Write"/> wrote.</summary>
+/// <param name="Markdown">adherence.md, the table.</param>
+/// <param name="Csv">adherence.csv, one row per setting.</param>
+/// <param name="Grid">grid.png: test image, condition, base sample and the controlled samples, one column per condition.</param>
+public sealed record ControlNetEvaluationPaths(string Markdown, string Csv, string Grid)
+{
+    /// <summary>Every file written.</summary>
+    public IReadOnlyList<string> Files => [Markdown, Csv, Grid];
+}
+
 /// <summary>The files of a ControlNet adherence evaluation (<c>controlnet evaluate</c> and the tour's ControlNet section).</summary>
 public static class ControlNetEvaluationFiles
 {
@@ -13,7 +23,7 @@ public static class ControlNetEvaluationFiles
     /// Writes adherence.md, adherence.csv and grid.png (rows: test image, condition, base sample, controlled sample per scale; one
     /// column per condition) into <paramref name="outDir"/>.
     /// </summary>
-    public static void Write(ControlNetEvaluationReport report, ControlNetEvaluationOptions options, double accuracy, string outDir)
+    public static ControlNetEvaluationPaths Write(ControlNetEvaluationReport report, ControlNetEvaluationOptions options, double accuracy, string outDir)
     {
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder("# Edge ControlNet: control adherence\n\n");
@@ -27,13 +37,15 @@ public static class ControlNetEvaluationFiles
             csv.AppendLine(string.Create(inv, $"{(r.Scale == 0 ? "base" : "controlnet")},{r.Scale},{r.EdgeIou:F6},{r.EdgeF1:F6},{(r.FdFmnist is double f ? f.ToString("F6", inv) : "")},{r.SecondsPerSample * 1000:F3},{options.Samples}"));
         }
         Directory.CreateDirectory(outDir);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "adherence.md"), md.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "adherence.csv"), csv.ToString());
+        var paths = new ControlNetEvaluationPaths(Path.Combine(outDir, "adherence.md"), Path.Combine(outDir, "adherence.csv"), Path.Combine(outDir, "grid.png"));
+        AtomicFile.WriteAllText(paths.Markdown, md.ToString());
+        AtomicFile.WriteAllText(paths.Csv, csv.ToString());
         using var scope = torch.NewDisposeScope();
         var rows = new List<torch.Tensor> { report.Originals, report.Conditions * 2 - 1 };
         rows.AddRange(report.Rows.Select(r => r.Grid));
         int k = rows.Min(r => (int)r.shape[0]);
         var grid = torch.cat(rows.Select(r => r.narrow(0, 0, k).to(torch.ScalarType.Float32)).ToArray()); // (rows·k, 1, H, W)
-        Images.SaveGrid(grid, Path.Combine(outDir, "grid.png"), columns: k, low: -1, high: 1);
+        Images.SaveGrid(grid, paths.Grid, columns: k, low: -1, high: 1);
+        return paths;
     }
 }

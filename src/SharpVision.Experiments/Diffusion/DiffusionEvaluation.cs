@@ -27,6 +27,10 @@ public sealed record EvaluationOptions(int Samples = 500, IReadOnlyList<int>? Dd
 
     /// <summary>The DDIM step counts (default 10, 20, 50, 100).</summary>
     public IReadOnlyList<int> Steps => DdimSteps ?? [10, 20, 50, 100];
+
+    /// <summary>About how many progress reports <see cref="DiffusionEvaluation.Run"/> makes (one per denoising step of a batch), to turn
+    /// them into a fraction; at least 1.</summary>
+    public int ProgressSteps => (int)Math.Ceiling(Samples / (double)BatchSize) * (2 * Steps.Sum() + (Solvers?.Count ?? 0) * Calls.Sum() + DdpmSteps) + 1;
 }
 
 /// <summary>One sampler setting's result.</summary>

@@ -7,6 +7,18 @@ using static TorchSharp.torch;
 
 namespace SharpVision.Experiments.Diffusion;
 
+/// <summary>The files <see cref="DiffusionEvaluationFiles.Write"/> wrote.</summary>
+/// <param name="Markdown">evaluation.md, the table and the findings.</param>
+/// <param name="Csv">evaluation.csv, one row per setting.</param>
+/// <param name="Samples">samples.png, one column per setting in table order.</param>
+/// <param name="Inversion">inversion.png (inputs, latents, reconstructions), or null without an inversion.</param>
+/// <param name="BudgetChart">fd-vs-calls.png, FD-FMNIST against model calls.</param>
+public sealed record DiffusionEvaluationPaths(string Markdown, string Csv, string Samples, string? Inversion, string BudgetChart)
+{
+    /// <summary>Every file written.</summary>
+    public IReadOnlyList<string> Files => Inversion is null ? [Markdown, Csv, Samples, BudgetChart] : [Markdown, Csv, Samples, Inversion, BudgetChart];
+}
+
 /// <summary>The files and sentences of a sampler comparison (<c>diffusion evaluate</c> and the tour's diffusion section).</summary>
 public static class DiffusionEvaluationFiles
 {
@@ -23,7 +35,7 @@ public static class DiffusionEvaluationFiles
     /// Writes evaluation.md, evaluation.csv, samples.png (one column per setting, in table order), fd-vs-calls.png and, with
     /// inversion results, inversion.png (rows: inputs, latents, reconstructions) into <paramref name="outDir"/>.
     /// </summary>
-    public static void Write(EvaluationReport report, double accuracy, EvaluationOptions options, string outDir, Tensor? inversionInputs)
+    public static DiffusionEvaluationPaths Write(EvaluationReport report, double accuracy, EvaluationOptions options, string outDir, Tensor? inversionInputs)
     {
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -41,17 +53,20 @@ public static class DiffusionEvaluationFiles
         foreach (var l in Findings(report, options)) md.AppendLine().AppendLine(l);
 
         Directory.CreateDirectory(outDir);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "evaluation.md"), md.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "evaluation.csv"), csv.ToString());
+        var paths = new DiffusionEvaluationPaths(Path.Combine(outDir, "evaluation.md"), Path.Combine(outDir, "evaluation.csv"), Path.Combine(outDir, "samples.png"),
+            report.Inversion is not null && inversionInputs is not null ? Path.Combine(outDir, "inversion.png") : null, Path.Combine(outDir, "fd-vs-calls.png"));
+        AtomicFile.WriteAllText(paths.Markdown, md.ToString());
+        AtomicFile.WriteAllText(paths.Csv, csv.ToString());
         using var scope = torch.NewDisposeScope();
         // One column per setting: row i holds sample i of every setting.
         int rows = report.Rows.Min(r => (int)r.Grid.shape[0]);
         var cells = torch.stack(report.Rows.Select(r => r.Grid.narrow(0, 0, rows)).ToArray(), 1); // (rows, settings, C, H, W)
-        Images.SaveGrid(cells.flatten(0, 1), Path.Combine(outDir, "samples.png"), columns: report.Rows.Count, low: -1, high: 1);
+        Images.SaveGrid(cells.flatten(0, 1), paths.Samples, columns: report.Rows.Count, low: -1, high: 1);
         if (report.Inversion is { } r3 && inversionInputs is not null)
-            Images.SaveGrid(torch.cat([inversionInputs, r3.Latents.clamp(-1, 1), r3.Reconstruction]), Path.Combine(outDir, "inversion.png"),
+            Images.SaveGrid(torch.cat([inversionInputs, r3.Latents.clamp(-1, 1), r3.Reconstruction]), paths.Inversion!,
                 columns: (int)inversionInputs.shape[0], low: -1, high: 1);
-        BudgetChart(report.Rows, report.RealVsReal, options, Path.Combine(outDir, "fd-vs-calls.png"));
+        BudgetChart(report.Rows, report.RealVsReal, options, paths.BudgetChart);
+        return paths;
     }
 
     /// <summary>
