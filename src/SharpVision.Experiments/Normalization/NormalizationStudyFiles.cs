@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using SharpVision.Experiments.Output;
+using SharpVision.Nn.Checkpoints;
 
 namespace SharpVision.Experiments.Normalization;
 
@@ -12,6 +14,15 @@ public static class NormalizationStudyFiles
             options.Kinds.Select(k => new Series(Short(k), options.BatchSizes.Select(b => Math.Log2(b)).ToArray(),
                 options.BatchSizes.Select(b => runs.Single(r => r.Kind == k && r.BatchSize == b).TestAccuracy).ToArray())).ToList(),
             options.BatchSizes.Select(b => (Math.Log2(b), b.ToString(CultureInfo.InvariantCulture))).ToArray());
+
+    /// <summary>One row per run: layer, batch size, test accuracy, final training loss and seconds.</summary>
+    public static void Csv(string path, IReadOnlyList<NormalizationRun> runs)
+    {
+        var csv = new StringBuilder("layer,batch_size,test_accuracy,final_train_loss,seconds\n");
+        foreach (var r in runs)
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{Short(r.Kind)},{r.BatchSize},{r.TestAccuracy:F4},{r.FinalTrainLoss:F4},{r.Elapsed.TotalSeconds:F1}"));
+        AtomicFile.WriteAllText(path, csv.ToString());
+    }
 
     /// <summary>The layer's usual abbreviation (BN, GN, LN, IN, SN).</summary>
     public static string Short(NormKind k) => k switch
