@@ -50,9 +50,6 @@ public sealed class TourContext(string outDir, TourBudget budget, LabeledImages 
     /// <summary>The stage's own folder under the report (created).</summary>
     public string StageDir(string id) => Directory.CreateDirectory(Path.Combine(OutDir, id)).FullName;
 
-    /// <summary>The path of a file in a stage's folder, relative to the report (for <see cref="ReportImage"/>).</summary>
-    public static string Relative(string id, string file) => id + "/" + file;
-
     /// <summary>The path of a file the stage wrote (a full path under the report), relative to the report (for <see cref="ReportImage"/>).</summary>
     public string ReportPath(string file) => Path.GetRelativePath(OutDir, file).Replace('\\', '/');
 
