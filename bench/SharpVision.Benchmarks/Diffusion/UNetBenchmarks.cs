@@ -38,7 +38,7 @@ public class UNetBenchmarks
     Tensor x = null!, noise = null!, t = null!, a = null!, b = null!;
 
     /// <summary>The configuration `sharpvision diffusion train` uses by default (widths 32, 64, 64, attention at the lowest level).</summary>
-    public static UNet2DModelConfig TrainingConfig => SharpVision.Diffusion.Training.FashionMnistDiffusionData.ModelConfig([32, 64, 64]);
+    public static UNet2DModelConfig TrainingConfig => SharpVision.Experiments.Diffusion.FashionMnistDiffusionData.ModelConfig([32, 64, 64]);
 
     [GlobalSetup]
     public void Setup()

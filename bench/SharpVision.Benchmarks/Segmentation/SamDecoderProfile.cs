@@ -41,8 +41,11 @@ static class SamDecoderProfile
         {
             ("prompt encoder (point + box)", () => sam.prompt_encoder.forward(coords, labels, box, null).Sparse),
             ("mask decoder, whole", () => sam.mask_decoder.forward(embedding, densePe, sparse, dense, multimaskOutput: true).Masks),
+            ("  mask decoder without the multimask slice (PredictMasks)", () => sam.mask_decoder.PredictMasks(embedding, densePe, sparse, dense).Masks),
             ("  two-way transformer", () => sam.mask_decoder.transformer.call(embedding + dense, densePe, tokens).Keys),
             ("  output upscaling (2 transposed convs)", () => sam.mask_decoder.output_upscaling.call(keys.transpose(1, 2).view(1, dim, grid, grid))),
+            ("  hypernetwork MLP (one of four)", () => sam.mask_decoder.output_hypernetworks_mlps[0].call(tokens.select(1, 1))),
+            ("  IoU head", () => sam.mask_decoder.iou_prediction_head.call(tokens.select(1, 0))),
         };
         Console.WriteLine($"SAM decoder, vit_b sizes, {dtypeName}, {torch.get_num_threads()} threads");
         Console.WriteLine("| part | median ms |\n|---|---:|");

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
+using SharpVision.Experiments.Output;
 
 namespace SharpVision.Cli.Commands;
 

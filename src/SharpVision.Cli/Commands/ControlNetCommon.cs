@@ -1,8 +1,8 @@
 using System.CommandLine;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
+using SharpVision.Experiments.Output;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
-using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Diffusion;
+using SharpVision.Experiments.Output;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -4,9 +4,9 @@ using System.Text;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
-using SharpVision.Diffusion.Evaluation;
 using SharpVision.Diffusion.Pipelines;
-using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.ControlNet;
+using SharpVision.Experiments.Diffusion;
 using SharpVision.Nn.Checkpoints;
 using Spectre.Console;
 using TorchSharp;
@@ -95,8 +95,8 @@ public sealed class ControlNetEvaluateCommand : ICommand
             table.AddRow(r.Setting, r.EdgeIou.ToString("F4", inv), r.EdgeF1.ToString("F4", inv), r.FdFmnist is double v ? v.ToString("F3", inv) : "",
                 (r.SecondsPerSample * 1000).ToString("F1", inv));
         AnsiConsole.Write(table);
-        ControlNetEvaluationFiles.Write(report, options, accuracy, outDir);
-        AnsiConsole.WriteLine($"Wrote {Path.Combine(outDir, "adherence.md")}, adherence.csv and grid.png (rows: test image, condition, " +
+        var files = ControlNetEvaluationFiles.Write(report, options, accuracy, outDir);
+        AnsiConsole.WriteLine($"Wrote {files.Markdown}, {Path.GetFileName(files.Csv)} and {Path.GetFileName(files.Grid)} (rows: test image, condition, " +
             string.Join(", ", report.Rows.Select(r => r.Setting)) + ")");
     }
 }

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Diffusion;
 using SharpVision.Nn.Training;
 using Spectre.Console;
 

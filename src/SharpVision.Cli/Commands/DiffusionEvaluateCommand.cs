@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Text;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
-using SharpVision.Diffusion.Evaluation;
-using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Pipelines;
-using SharpVision.Diffusion.Training;
+using SharpVision.Diffusion.Schedulers;
+using SharpVision.Experiments.Classifier;
+using SharpVision.Experiments.Diffusion;
 using SharpVision.Nn.Checkpoints;
 using Spectre.Console;
 using TorchSharp;
@@ -118,7 +118,8 @@ public sealed class DiffusionEvaluateCommand : ICommand
         table.AddRow("real vs real", "", "", report.RealVsReal.ToString("F3", inv), "");
         AnsiConsole.Write(table);
         foreach (var l in DiffusionEvaluationFiles.Findings(report, options)) AnsiConsole.WriteLine(l);
-        DiffusionEvaluationFiles.Write(report, accuracy, options, outDir, inversionInputs);
-        AnsiConsole.WriteLine($"Wrote {Path.Combine(outDir, "evaluation.md")}, evaluation.csv, samples.png (columns in table order), fd-vs-calls.png and inversion.png");
+        var files = DiffusionEvaluationFiles.Write(report, accuracy, options, outDir, inversionInputs);
+        AnsiConsole.WriteLine($"Wrote {files.Markdown}, {Path.GetFileName(files.Csv)}, {Path.GetFileName(files.Samples)} (columns in table order), {Path.GetFileName(files.BudgetChart)}"
+            + (files.Inversion is null ? "" : $" and {Path.GetFileName(files.Inversion)}"));
     }
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Pipelines;
-using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Diffusion;
+using SharpVision.Experiments.Output;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Checkpoints;
 using Spectre.Console;
 

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Diffusion;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Training;
 using Spectre.Console;
 using TorchSharp;

@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Pipelines;
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Experiments.Output;
 using TorchSharp;
 using static TorchSharp.torch;
 

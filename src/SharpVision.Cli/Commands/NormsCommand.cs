@@ -3,8 +3,7 @@ using System.Globalization;
 using System.Text;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
-using SharpVision.Nn.Checkpoints;
-using SharpVision.Nn.Studies;
+using SharpVision.Experiments.Normalization;
 using Spectre.Console;
 
 namespace SharpVision.Cli.Commands;
@@ -88,11 +87,8 @@ public sealed class NormsCommand : ICommand
             table.AddRow([NormalizationStudyFiles.Short(kind), .. batchSizes.Select(bs => $"{runs.Single(r => r.Kind == kind && r.BatchSize == bs).TestAccuracy:P1}")]);
         AnsiConsole.Write(table);
 
-        var csv = new StringBuilder("layer,batch_size,test_accuracy,final_train_loss,seconds\n");
-        foreach (var r in runs)
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{NormalizationStudyFiles.Short(r.Kind)},{r.BatchSize},{r.TestAccuracy:F4},{r.FinalTrainLoss:F4},{r.Elapsed.TotalSeconds:F1}"));
         var csvPath = Path.Combine(outDir, "norms.csv");
-        AtomicFile.WriteAllText(csvPath, csv.ToString());
+        NormalizationStudyFiles.Csv(csvPath, runs);
         var pngPath = Path.Combine(outDir, "norms.png");
         NormalizationStudyFiles.Chart(pngPath, runs, options);
 

@@ -3,11 +3,10 @@ using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Experiments.Sam;
 using SharpVision.Nn.Data;
-using SharpVision.Segmentation.Data;
-using SharpVision.Segmentation.Sam;
 using SharpVision.Nn.Training;
-using SharpVision.Segmentation.Training;
+using SharpVision.Segmentation.Sam;
 using TorchSharp;
 
 namespace SharpVision.Cli.Commands;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
+using SharpVision.Experiments.Output;
 using SharpVision.Segmentation.Sam;
 
 namespace SharpVision.Cli.Commands;

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpVision.Cli.CommandLine;
-using SharpVision.Cli.Output;
-using SharpVision.Nn;
+using SharpVision.Experiments.Output;
 using SharpVision.Nn.Hardware;
+using SharpVision.Nn;
 using SharpVision.Segmentation.Sam;
 using TorchSharp;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
-using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.VQVAE;
 using SharpVision.Nn.Checkpoints;
 using Spectre.Console;
 

@@ -6,6 +6,8 @@ using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Output;
+using SharpVision.Experiments.VQVAE;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.VQVAE;
 using static TorchSharp.torch;
 
 namespace SharpVision.Cli.Commands;

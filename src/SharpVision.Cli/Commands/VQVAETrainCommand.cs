@@ -3,6 +3,7 @@ using System.Globalization;
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.VQVAE;
 using SharpVision.Nn.Training;
 using Spectre.Console;
 

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using SharpVision.Experiments;
 using SharpVision.Nn.Data;
 
 namespace SharpVision.Cli.Tour;
@@ -26,6 +28,12 @@ public sealed record StageResult
     public IReadOnlyList<ReportTable> Tables { get; init; } = [];
     public IReadOnlyList<ReportImage> Images { get; init; } = [];
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    static readonly JsonSerializerOptions FigureNames = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>A stage's result record as its <see cref="Figures"/>: every public property under its snake_case name (the ones
+    /// marked <c>[JsonIgnore]</c>, such as the files, left out).</summary>
+    public static JsonObject FiguresOf<T>(T result) => JsonSerializer.SerializeToNode(result, FigureNames)!.AsObject();
 }
 
 /// <summary>What a stage gets to work with.</summary>
@@ -42,11 +50,14 @@ public sealed class TourContext(string outDir, TourBudget budget, LabeledImages 
     /// <summary>The stage's own folder under the report (created).</summary>
     public string StageDir(string id) => Directory.CreateDirectory(Path.Combine(OutDir, id)).FullName;
 
-    /// <summary>The path of a file in a stage's folder, relative to the report (for <see cref="ReportImage"/>).</summary>
-    public static string Relative(string id, string file) => id + "/" + file;
+    /// <summary>The path of a file the stage wrote (a full path under the report), relative to the report (for <see cref="ReportImage"/>).</summary>
+    public string ReportPath(string file) => Path.GetRelativePath(OutDir, file).Replace('\\', '/');
 
     /// <summary>Reports the fraction of the current stage done (0–1) and what it is doing.</summary>
     public void Progress(double fraction, string status) => progress(Math.Clamp(fraction, 0, 1), status);
+
+    /// <summary><see cref="Progress(double, string)"/> as an experiment's progress sink.</summary>
+    public IProgress<ExperimentProgress> Progress() => new ImmediateProgress<ExperimentProgress>(p => Progress(p.Fraction, p.Status));
 }
 
 /// <summary>One section of the tour: it runs library APIs on real data and returns figures, tables and images.</summary>

@@ -53,7 +53,7 @@ public sealed class DiffusionTrainer : IDisposable
     public long Step { get; private set; }
 
     /// <summary>Starts a fresh run: the model is initialised from <c>options.Seed</c>.</summary>
-    /// <param name="images">(N, C, H, W) training images in [−1, 1] (see <see cref="FashionMnistDiffusionData"/>).</param>
+    /// <param name="images">(N, C, H, W) training images in [−1, 1] (for Fashion-MNIST, <c>SharpVision.Experiments.Diffusion.FashionMnistDiffusionData</c>).</param>
     /// <param name="labels">(N) int64 class ids for a class-conditional model (num_class_embeds = classes + 1, the last id
     /// being the null class); null for an unconditional one.</param>
     /// <exception cref="ArgumentException">Images or labels that do not fit the model, or a batch larger than the data.</exception>

@@ -1,5 +1,6 @@
 using SharpVision.Diffusion.ControlNet;
 using SharpVision.Diffusion.Models;
+using SharpVision.Experiments.Output;
 using SharpVision.Tests.Diffusion;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 
@@ -46,7 +47,7 @@ public sealed class ControlNetCommandsTests : IDisposable
         string edges = f.PathOf("edges.png");
         var e = Run("controlnet", "edges", "--test-index", "0", "--out", edges);
         Assert.True(e.Code == 0, e.Err);
-        var (_, h, w) = SharpVision.Cli.Output.Images.LoadRgb(edges);
+        var (_, h, w) = SharpVision.Experiments.Output.Images.LoadRgb(edges);
         Assert.Equal((32, 32), (h, w));
 
         string samples = f.PathOf("samples.png");
@@ -72,7 +73,7 @@ public sealed class ControlNetCommandsTests : IDisposable
         string colour = f.PathOf("colour.png");
         var rgb = new byte[32 * 32 * 3];
         for (int i = 0; i < rgb.Length; i += 3) rgb[i] = 255; // red
-        SharpVision.Cli.Output.Images.SaveRgb(rgb, 32, 32, colour);
+        SharpVision.Experiments.Output.Images.SaveRgb(rgb, 32, 32, colour);
         var wrongChannels = Run("controlnet", "sample", "--base", f.Model, "--scheduler", f.Scheduler, "--controlnet", controlnet, "--cond", colour, "--steps", "2");
         Assert.Equal(2, wrongChannels.Code);
         Assert.Contains("3 channels", wrongChannels.Err);

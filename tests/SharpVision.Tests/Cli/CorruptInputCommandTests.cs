@@ -1,6 +1,6 @@
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Models;
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Experiments.Output;
 using SharpVision.Tests.Fuzzing;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 

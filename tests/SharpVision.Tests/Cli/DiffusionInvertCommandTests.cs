@@ -1,4 +1,4 @@
-using SharpVision.Cli.Output;
+using SharpVision.Experiments.Output;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 
 namespace SharpVision.Tests.Cli;

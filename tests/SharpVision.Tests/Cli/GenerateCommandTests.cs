@@ -1,6 +1,6 @@
 using SharpVision.Cli.Commands;
-using SharpVision.Cli.Output;
 using SharpVision.Diffusion.Schedulers;
+using SharpVision.Experiments.Output;
 using SharpVision.Tests.Pipelines;
 using static SharpVision.Tests.Cli.DiffusionCliFixture;
 

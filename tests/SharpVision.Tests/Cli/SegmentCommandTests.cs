@@ -1,6 +1,6 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
-using SharpVision.Cli.Output;
+using SharpVision.Experiments.Output;
 using SharpVision.Segmentation.Sam;
 using SharpVision.Tests.Parity;
 using System.Text.Json;

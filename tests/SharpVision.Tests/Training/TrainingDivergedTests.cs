@@ -1,8 +1,8 @@
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.Classifier;
+using SharpVision.Experiments.Sam;
 using SharpVision.Nn.Data;
-using SharpVision.Nn.Models;
 using SharpVision.Nn.Training;
-using SharpVision.Segmentation.Training;
 using SharpVision.Tests.Cli;
 using SharpVision.Tests.Diffusion;
 using SharpVision.Tests.Segmentation.Training;

@@ -1,6 +1,7 @@
 using SharpVision.Diffusion.Models.Autoencoders;
 using SharpVision.Diffusion.Quantization;
 using SharpVision.Diffusion.Training;
+using SharpVision.Experiments.VQVAE;
 using SharpVision.Nn.Data;
 using SharpVision.Tests.Testing;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using SharpVision.Cli.CommandLine;
 using SharpVision.Cli.Commands;
-using SharpVision.Segmentation.Training;
+using SharpVision.Experiments.Sam;
 
 namespace SharpVision.Tests.Segmentation.Training;
 

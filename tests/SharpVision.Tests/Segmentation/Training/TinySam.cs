@@ -1,8 +1,7 @@
+using SharpVision.Experiments.Sam;
 using SharpVision.Nn.Data;
-using SharpVision.Segmentation.Data;
-using SharpVision.Segmentation.Sam;
 using SharpVision.Nn.Training;
-using SharpVision.Segmentation.Training;
+using SharpVision.Segmentation.Sam;
 
 namespace SharpVision.Tests.Segmentation.Training;
 
