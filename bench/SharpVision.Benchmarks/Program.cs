@@ -20,10 +20,14 @@ switch (args)
         return SamEncoderProfile.Run(dtype);
     case ["--sam-encoder-profile", var dtype, var chunk] when int.TryParse(chunk, out int queries):
         return SamEncoderProfile.Run(dtype, queries);
+    case ["--sam-encoder-profile", var dtype, var chunk, var sdpa] when int.TryParse(chunk, out int queries):
+        return SamEncoderProfile.Run(dtype, queries, sdpa);
     case ["--sam-decoder-profile"]:
         return SamDecoderProfile.Run("fp32");
     case ["--sam-decoder-profile", var dtype]:
         return SamDecoderProfile.Run(dtype);
+    case ["--sam-decoder-profile", var dtype, "sdpa"]:
+        return SamDecoderProfile.Run(dtype, sdpa: true);
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SharpVision.Benchmarks.Measurement;
 using SharpVision.Segmentation.Sam;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,13 +7,13 @@ using static TorchSharp.torch;
 namespace SharpVision.Benchmarks.Segmentation;
 
 /// <summary>
-/// Where the vit_b image encoder's time goes, per kind of operation (<c>-- --sam-encoder-profile [fp32|bf16 [global query chunk]]</c>): forward
-/// hooks on every submodule time one warm 1024² forward in inference mode, and each module's own time (its total less
-/// its timed children's) is summed by kind. Not BenchmarkDotNet: one run after a warm-up, to show the shares.
+/// Where the vit_b image encoder's time goes, per kind of operation (<c>-- --sam-encoder-profile [fp32|bf16 [global query chunk [SDPA in none|all|windowed blocks]]]</c>): forward
+/// hooks on every submodule time three warm 1024² forwards (the table is the last's) in inference mode, and each module's own time (its total less
+/// its timed children's) is summed by kind. Not BenchmarkDotNet: a few calls after a warm-up, to show the shares.
 /// </summary>
 static class SamEncoderProfile
 {
-    public static int Run(string dtypeName, int globalQueryChunk = 0)
+    public static int Run(string dtypeName, int globalQueryChunk = 0, string sdpa = "none")
     {
         var dtype = dtypeName switch
         {
@@ -28,23 +29,19 @@ static class SamEncoderProfile
         using var sam = SamModel.Build(SamConfig.VitB);
         var encoder = (ImageEncoderViT)sam.image_encoder;
         encoder.ChunkGlobalAttention(globalQueryChunk);
+        foreach (var block in encoder.blocks)
+            block.attn.UseScaledDotProductAttention = sdpa switch
+            {
+                "none" => false,
+                "all" => true,
+                "windowed" => block.WindowSize > 0,
+                _ => throw new ArgumentException($"SDPA takes none, all or windowed; got '{sdpa}'"),
+            };
         encoder.to(dtype);
         using var input = randn(1, 3, 1024, 1024).to(dtype);
 
-        var self = new Dictionary<string, double>();
-        var stack = new Stack<(long Start, double Children)>();
-        void Hook(nn.Module<Tensor, Tensor> m, string kind)
-        {
-            m.register_forward_pre_hook((_, x) => { stack.Push((Stopwatch.GetTimestamp(), 0)); return x; });
-            m.register_forward_hook((_, _, y) =>
-            {
-                var (start, children) = stack.Pop();
-                double total = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                self[kind] = self.GetValueOrDefault(kind) + total - children;
-                if (stack.Count > 0) { var parent = stack.Pop(); stack.Push((parent.Start, parent.Children + total)); }
-                return y;
-            });
-        }
+        var timer = new ModuleTimer();
+        void Hook(nn.Module<Tensor, Tensor> m, string kind) => timer.Hook(m, kind);
         Hook(encoder, "rest of the encoder (pos_embed add, permutes)");
         Hook(encoder.patch_embed, "patch embedding (16×16 conv)");
         Hook(encoder.neck, "neck (convs, LayerNorm2d)");
@@ -64,15 +61,18 @@ static class SamEncoderProfile
 
         using var inference = inference_mode();
         using (NewDisposeScope()) encoder.call(input); // warm-up
-        self.Clear();
-        var wall = Stopwatch.StartNew();
-        using (NewDisposeScope()) encoder.call(input);
-        double totalMs = wall.Elapsed.TotalMilliseconds;
-        Console.WriteLine($"vit_b encoder, 1024², {dtypeName}, global query chunk {globalQueryChunk}: {totalMs / 1000:F2} s");
-        Console.WriteLine($"| {"operation",-62} | {"ms",8} | {"share",6} |");
-        Console.WriteLine($"|{new string('-', 64)}|{new string('-', 9)}:|{new string('-', 7)}:|");
-        foreach (var (kind, ms) in self.OrderByDescending(kv => kv.Value))
-            Console.WriteLine($"| {kind,-62} | {ms,8:F0} | {ms / totalMs,6:P1} |");
+        var totals = new List<double>();
+        for (int i = 0; i < 3; i++)
+        {
+            timer.Clear(); // the table is the last call's
+            var wall = Stopwatch.StartNew();
+            using (NewDisposeScope()) encoder.call(input);
+            totals.Add(wall.Elapsed.TotalMilliseconds);
+        }
+        double totalMs = totals[^1];
+        Console.WriteLine($"vit_b encoder, 1024², {dtypeName}, global query chunk {globalQueryChunk}, SDPA {sdpa}: median of 3 calls {totals.Order().ElementAt(1) / 1000:F2} s " +
+                          $"({string.Join(", ", totals.Select(t => $"{t / 1000:F2}"))}); the last call:");
+        timer.Print(totalMs);
         return 0;
     }
 }
