@@ -28,6 +28,8 @@ switch (args)
         return SamDecoderProfile.Run(dtype);
     case ["--sam-decoder-profile", var dtype, "sdpa"]:
         return SamDecoderProfile.Run(dtype, sdpa: true);
+    case ["--sam-side-by-side-once", var measurement]:
+        return SamSideBySideBenchmarks.TimeOnce(measurement);
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:

@@ -16,13 +16,20 @@ def main(reference_path, artifacts, log_path):
         name = re.search(r"Measurement=(\w+)", b["Parameters"]).group(1)
         ours[name] = b["Statistics"]["Median"] / 1e9
     log = open(log_path).read()
+    for m in re.finditer(r"// (\w+): one call ([\d.]+) s", log):
+        ours.setdefault(m.group(1), float(m.group(2)))
     peaks = {m.group(1): float(m.group(3)) for m in re.finditer(r"// (\w+): (\d+ masks kept; )?peak resident set \(VmHWM\) (\d+) MiB", log)}
     kept = {m.group(1): int(m.group(2)) for m in re.finditer(r"// (\w+): (\d+) masks kept", log)}
     print(f"segment-anything {reference['segment_anything']}, MobileSAM {reference['mobile_sam']}, torch {reference['torch']}, "
-          f"{reference['threads']} threads; medians; peak resident set of each measurement's process (reference) or since its setup (SharpVision)\n")
+          f"{reference['threads']} threads; medians (SharpVision's automatic masks: one call); peak resident set of each measurement's process (reference) or since its setup (SharpVision)\n")
     print("| measurement | reference | SharpVision | reference / SharpVision | peak MiB, reference | peak MiB, SharpVision |")
     print("|---|---:|---:|---:|---:|---:|")
     for m in reference["measurements"]:
+        if "error" in m:
+            s = ours.get(m["name"])
+            shown = "n/a" if s is None else (f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s")
+            print(f"| {m['what']} | fails: {m['error']} | {shown} | – | – | {peaks.get(m['name'], float('nan')):.0f} |")
+            continue
         name, r = m["name"], m["seconds"]
         s = ours.get(name)
         what = m["what"] + (f" ({m['masks']} / {kept.get(name, '?')} masks)" if "masks" in m else "")

@@ -17,8 +17,11 @@ namespace SharpVision.Nn.Memory;
 /// first time it is written, the kernel zeroing each page, and every tensor above the threshold is a fresh block: SAM's
 /// vit_b encoder allocates 805 MB attention matrices and 50 MB MLP activations per block, 4.9 million faults in two
 /// forwards by default and 0.7 million with the heap reused. Serving every block from the heap and never trimming it
-/// removes them, at the price of the process keeping its peak memory until it exits. It is the in-process counterpart of
-/// the jemalloc/tcmalloc preload PyTorch's CPU tuning guides recommend.
+/// removes them (vit_b fp32 8.2 instead of 11.8 s), at the price of the process keeping its peak memory until it exits.
+/// Two limits, both measured: the gain shows on the process's main thread only (BenchmarkDotNet's in-process runner,
+/// which runs benchmarks on a thread of its own, still sees 11.1 s; glibc's per-thread arenas fall back to mmap for
+/// blocks larger than their 64 MiB heaps whatever M_MMAP_MAX says); and a workload whose tensor sizes vary, SAM's
+/// automatic mask generator with batches of 64 prompts, fragments the never-trimmed heap (peak 19 GiB against 3.4).
 /// </para>
 /// </summary>
 public static class NativeHeap

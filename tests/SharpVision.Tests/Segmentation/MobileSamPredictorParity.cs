@@ -21,8 +21,15 @@ public sealed class MobileSamPredictorParity : IParityHandler
         var missing = new[] { checkpoint, configFile }.Where(f => !File.Exists(c.PathOf(f))).ToList();
         Skip.If(missing.Count > 0, $"fixture lacks {string.Join(" and ", missing)}");
 
+        Run(c, p, checkpoint, configFile, optimised: false);
+        if (p.Dtype == ScalarType.Float32) Run(c, p, checkpoint, configFile, optimised: true); // SDPA everywhere
+    }
+
+    static void Run(ParityCase c, Precision p, string checkpoint, string configFile, bool optimised)
+    {
         using var sam = SamModel.FromCheckpoint(c.PathOf(checkpoint), SamConfig.Load(c.PathOf(configFile)));
         sam.to(p.Dtype);
+        if (optimised) SamPredictorParity.UseEveryOption(sam);
         using var predictor = new SamPredictor(sam);
         predictor.SetImage(c.Raw("image"));
         c.Expect("expected_image_embedding", predictor.GetImageEmbedding(), p);

@@ -19,7 +19,16 @@ public sealed class SamPredictorParity : IParityHandler
 
     public void Run(ParityCase c, Precision p)
     {
+        Run(c, p, optimised: false);
+        // Every CPU option on (SDPA in the encoder and decoder, global attention in query chunks with a ragged last
+        // chunk): the same expected tensors at the same float32 tolerance.
+        if (p.Dtype == ScalarType.Float32) Run(c, p, optimised: true);
+    }
+
+    static void Run(ParityCase c, Precision p, bool optimised)
+    {
         using var sam = LoadModel(c, p.Dtype);
+        if (optimised) UseEveryOption(sam);
         using var predictor = new SamPredictor(sam);
         var image = c.Raw("image");
         var expectedResized = c.Raw("expected_resized_image");
@@ -86,6 +95,14 @@ public sealed class SamPredictorParity : IParityHandler
         }
         var mask = c.Has("mask_input") ? c.Raw("mask_input") : null;
         return predictor.Predict(points, labels, box, mask, multimask);
+    }
+
+    /// <summary>Turns on every inference option that changes how SAM computes (not what): SDPA everywhere and, in a
+    /// ViT encoder, global attention over chunks of 5 queries.</summary>
+    internal static void UseEveryOption(SamModel sam)
+    {
+        sam.UseScaledDotProductAttention(true);
+        if (sam.image_encoder is ImageEncoderViT vit) vit.ChunkGlobalAttention(5);
     }
 
     /// <summary>Builds the model from the case's sam_config.json and loads its sam.pth.</summary>
