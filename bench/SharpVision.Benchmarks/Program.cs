@@ -13,7 +13,7 @@ switch (args)
     case ["--sd-smoke"]:
         return StableDiffusionSmoke.Run(steps: 1);
     case ["--sam-amg-smoke"]:
-        return SamAutomaticMaskBenchmarks.Smoke();
+        return SamAutomaticMaskSmoke.Run();
     case ["--sam-encoder-profile"]:
         return SamEncoderProfile.Run("fp32");
     case ["--sam-encoder-profile", var dtype]:

@@ -17,12 +17,12 @@ import statistics
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
+
+import timm_stand_ins
 
 MEASUREMENTS = {
     # name: (what, repetitions)
@@ -34,26 +34,6 @@ MEASUREMENTS = {
     "amg_vit_b": ("automatic masks, 32×32 points, vit_b, fp32 (encoder included)", 2),
     "amg_vit_t": ("automatic masks, 32×32 points, vit_t, fp32 (encoder included)", 2),
 }
-
-
-def install_timm_stand_ins():
-    """tiny_vit_sam.py imports three timm helpers; Debian does not package timm. Equal to timm's at inference."""
-    layers = types.ModuleType("timm.models.layers")
-
-    class DropPath(nn.Module):
-        def __init__(self, drop_prob=None):
-            super().__init__()
-
-        def forward(self, x):
-            return x
-
-    layers.DropPath = DropPath
-    layers.to_2tuple = lambda x: tuple(x) if isinstance(x, (tuple, list)) else (x, x)
-    layers.trunc_normal_ = nn.init.trunc_normal_
-    registry = types.ModuleType("timm.models.registry")
-    registry.register_model = lambda fn: fn
-    sys.modules.update({"timm": types.ModuleType("timm"), "timm.models": types.ModuleType("timm.models"),
-                        "timm.models.layers": layers, "timm.models.registry": registry})
 
 
 def scene(height, width):
@@ -70,7 +50,7 @@ def scene(height, width):
 
 def build(model_type, sa_root, ms_root, weights):
     if model_type == "vit_t":
-        install_timm_stand_ins()
+        timm_stand_ins.install()
         sys.path.insert(0, str(ms_root))
         from mobile_sam import sam_model_registry, SamAutomaticMaskGenerator
         name = "mobile_sam.pt"

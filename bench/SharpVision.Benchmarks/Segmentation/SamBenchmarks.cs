@@ -12,6 +12,15 @@ namespace SharpVision.Benchmarks.Segmentation;
 /// </summary>
 public enum SamVariant { Fp32, Fp32Sdpa, Bf16, Bf16Sdpa }
 
+/// <summary>The one prompt every decoder measurement uses, as bench/reference/segment_anything_timings.py does: a
+/// foreground point and a box in the 1024² model frame.</summary>
+static class SamBenchmarkPrompt
+{
+    /// <returns>Coordinates (1, 1, 2), labels (1, 1) and box (1, 4).</returns>
+    public static (Tensor Coords, Tensor Labels, Tensor Box) Create() =>
+        (tensor(new[] { 500f, 375f }, [1, 1, 2]), tensor(new long[] { 1 }, [1, 1]), tensor(new[] { 200f, 150f, 700f, 800f }, [1, 4]));
+}
+
 static class SamVariants
 {
     public static ScalarType Dtype(SamVariant v) => v is SamVariant.Bf16 or SamVariant.Bf16Sdpa ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -105,9 +114,7 @@ public class SamDecoderBenchmarks
         prompt.eval();
         decoder.eval();
         embedding = randn(1, config.PromptEmbedDim, grid, grid);
-        coords = tensor(new[] { 500f, 375f }, [1, 1, 2]);
-        labels = tensor(new long[] { 1 }, [1, 1]);
-        box = tensor(new[] { 200f, 150f, 700f, 800f }, [1, 4]);
+        (coords, labels, box) = SamBenchmarkPrompt.Create();
         Tensor? reference = null;
         if (Variant != SamVariant.Fp32)
         {

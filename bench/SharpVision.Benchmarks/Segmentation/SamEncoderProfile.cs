@@ -40,6 +40,11 @@ static class SamEncoderProfile
         encoder.to(dtype);
         using var input = randn(1, 3, 1024, 1024).to(dtype);
 
+        using (inference_mode())
+        {
+            var count = SharpVision.Nn.Flops.FlopCounter.Count(encoder, input);
+            Console.WriteLine($"// {count.Flops / 1e9:F1} GFLOP per image (FlopCounter)");
+        }
         var timer = new ModuleTimer();
         void Hook(nn.Module<Tensor, Tensor> m, string kind) => timer.Hook(m, kind);
         Hook(encoder, "rest of the encoder (pos_embed add, permutes)");

@@ -69,15 +69,13 @@ public class SamSideBySideBenchmarks
             sam.prompt_encoder.to(Dtype);
             sam.mask_decoder.to(Dtype);
             embedding = randn(1, config.PromptEmbedDim, config.ImageEmbeddingSize, config.ImageEmbeddingSize).to(Dtype);
-            coords = tensor(new[] { 500f, 375f }, [1, 1, 2]);
-            labels = tensor(new long[] { 1 }, [1, 1]);
-            box = tensor(new[] { 200f, 150f, 700f, 800f }, [1, 4]);
+            (coords, labels, box) = SamBenchmarkPrompt.Create();
             using (inference_mode()) densePe = sam.prompt_encoder.GetDensePe(); // cached per image, as SamPredictor does
         }
         else
         {
             generator = new SamAutomaticMaskGenerator(sam);
-            image = SamAutomaticMaskBenchmarks.Scene(768, 1024);
+            image = SamAutomaticMaskSmoke.Scene(768, 1024);
         }
         ProcStatus.TryResetPeak();
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using BenchmarkDotNet.Attributes;
 using SharpVision.Benchmarks.Measurement;
 using SharpVision.Segmentation.Sam;
 using TorchSharp;
@@ -7,49 +6,13 @@ using TorchSharp;
 namespace SharpVision.Benchmarks.Segmentation;
 
 /// <summary>
-/// <see cref="SamAutomaticMaskGenerator"/> with the reference's defaults (32×32 points, 64 per batch, IoU 0.88,
-/// stability 0.95, no crops) on one 1024×768 image, vit_b and vit_t with random weights, fp32: the whole generate call,
-/// encoder included, and the peak resident set (VmHWM) over the runs, printed at the end. Heavy (a vit_b encoder call and
-/// 16 decoder batches per run): <c>--filter '*SamAutomaticMask*' --job dry</c> or <c>--job short</c>. For a one-call
-/// smoke on a tiny model, <c>-- --sam-amg-smoke</c> (<see cref="Smoke"/>).
+/// The automatic mask generator's test card and smoke run. Its timing against segment-anything's generator is
+/// <see cref="SamSideBySideBenchmarks.TimeOnce"/>: one call takes minutes at 32×32 points, longer than BenchmarkDotNet's
+/// in-process runner allows a benchmark (five minutes), so it is not a BenchmarkDotNet class.
 /// </summary>
-[MemoryDiagnoser(false)]
-public class SamAutomaticMaskBenchmarks
+public static class SamAutomaticMaskSmoke
 {
     const int Height = 768, Width = 1024;
-    SamModel sam = null!;
-    SamAutomaticMaskGenerator generator = null!;
-    byte[] image = null!;
-    int masks;
-
-    [Params("vit_b", "vit_t")]
-    public string ModelType { get; set; } = "vit_b";
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        torch.manual_seed(0);
-        sam = SamModel.Build(SamConfig.ForModelType(ModelType));
-        generator = new SamAutomaticMaskGenerator(sam);
-        image = Scene(Height, Width);
-        ProcStatus.TryResetPeak();
-        Console.WriteLine("// " + SharpVision.Nn.Hardware.CpuFeatures.Current.Describe());
-    }
-
-    [Benchmark]
-    public int Generate()
-    {
-        var records = generator.Generate(image, Height, Width);
-        foreach (var r in records) r.Dispose();
-        return masks = records.Count;
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        Console.WriteLine($"// {ModelType}: {masks} masks kept; {ProcStatus.PeakLine()}");
-        sam.Dispose();
-    }
 
     /// <summary>An RGB test card: a gradient with a few flat rectangles and discs, so masks have edges to find.</summary>
     public static byte[] Scene(int height, int width)
@@ -71,9 +34,9 @@ public class SamAutomaticMaskBenchmarks
 
     /// <summary>
     /// One generate call on a tiny random model (image 64, 8×8 points, thresholds 0 so masks reach the run-length
-    /// and NMS stages) and one on vit_t at 1024², printing time, masks and peak memory: shows the benchmark's code runs.
+    /// and NMS stages) and one on vit_t at 1024², printing time, masks and peak memory: shows the generator's benchmark path runs.
     /// </summary>
-    public static int Smoke()
+    public static int Run()
     {
         torch.manual_seed(0);
         var tiny = new SamConfig
