@@ -6,6 +6,7 @@ using SharpVision.Benchmarks.Segmentation;
 // Stable Diffusion 1.5 console entries (a fresh process each, not BenchmarkDotNet): `-- --sd-smoke` builds it from the
 // configuration folder with random weights and runs one step end to end; `-- --sd-memory [steps]` prints the peak memory.
 // `-- --sam-encoder-profile [fp32|bf16]` prints where the vit_b encoder's time goes, per kind of operation.
+// `-- --mobilesam-encoder-profile` does the same for MobileSAM's vit_t (TinyViT) encoder, per module type.
 // `-- --sam-decoder-profile [fp32|bf16]` times the prompt encoder, the mask decoder and its parts for one prompt.
 // `-- --sam-amg-smoke` runs the automatic mask generator once on a tiny model and on vit_t (random weights).
 switch (args)
@@ -22,6 +23,8 @@ switch (args)
         return SamEncoderProfile.Run(dtype, queries);
     case ["--sam-encoder-profile", var dtype, var chunk, var sdpa] when int.TryParse(chunk, out int queries):
         return SamEncoderProfile.Run(dtype, queries, sdpa);
+    case ["--mobilesam-encoder-profile"]:
+        return MobileSamEncoderProfile.Run();
     case ["--sam-decoder-profile"]:
         return SamDecoderProfile.Run("fp32");
     case ["--sam-decoder-profile", var dtype]:

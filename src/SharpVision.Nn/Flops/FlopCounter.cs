@@ -20,7 +20,7 @@ public sealed record FlopCount(long MultiplyAccumulates, IReadOnlyDictionary<str
 }
 
 /// <summary>
-/// Counts the multiply-accumulates of one forward pass with forward hooks: every <c>Linear</c>
+/// Counts the multiply-accumulates of one forward pass with forward hooks: every <c>Linear</c> and <see cref="Layers.OneDnnLinear"/>
 /// (output elements × in_features), every <c>Conv2d</c> (output elements × in_channels / groups × kernel
 /// area, depthwise convolutions included) and every module implementing <see cref="IMatmulFlops"/>
 /// (attention's activation products). Normalization, activations, softmax, bias additions and
@@ -68,6 +68,7 @@ public static class FlopCounter
             Func<Tensor, Tensor, long>? macs = m switch
             {
                 Linear linear => (_, output) => output.numel() * linear.weight!.shape[1],
+                Layers.OneDnnLinear linear => (_, output) => output.numel() * linear.in_features,
                 Conv2d conv => (_, output) => output.numel() * conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3],
                 IMatmulFlops matmul => (inputTensor, _) => matmul.MatmulMacs(inputTensor, null),
                 _ => null,

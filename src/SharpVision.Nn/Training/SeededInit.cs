@@ -7,7 +7,7 @@ namespace SharpVision.Nn.Training;
 /// Re-draws a freshly built model's weights from a private generator, so a seed alone fixes them even while other
 /// threads draw from torch's global generator. The rule goes by module type, never by parameter name:
 /// <list type="bullet">
-/// <item>Conv2d, ConvTranspose2d and Linear: weight and bias from U(±1/√fan_in), PyTorch's default
+/// <item>Conv2d, ConvTranspose2d, Linear and <see cref="Layers.OneDnnLinear"/>: weight and bias from U(±1/√fan_in), PyTorch's default
 /// (kaiming_uniform with a = √5), fan_in as torch's <c>_calculate_fan_in_and_fan_out</c> (dim 1 × receptive field);</item>
 /// <item>normalization layers (torch's LayerNorm, GroupNorm, BatchNorm, InstanceNorm, and every
 /// <see cref="INormalizationLayer"/>) keep their ones and zeros;</item>
@@ -36,6 +36,7 @@ public static class SeededInit
                 case Conv2d c: DrawTorchDefault(c.weight, c.bias, generator); break;
                 case ConvTranspose2d c: DrawTorchDefault(c.weight, c.bias, generator); break;
                 case Linear l: DrawTorchDefault(l.weight, l.bias, generator); break;
+                case Layers.OneDnnLinear l: DrawTorchDefault(l.weight, l.bias, generator); break;
                 case INormalizationLayer or TorchSharp.Modules.LayerNorm or TorchSharp.Modules.GroupNorm
                     or TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or BatchNorm3d
                     or InstanceNorm1d or TorchSharp.Modules.InstanceNorm2d or InstanceNorm3d: break;

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Flops;
 using SharpVision.Nn.Normalization;
 using TorchSharp;
 using Conv2d = TorchSharp.Modules.Conv2d;
@@ -10,10 +11,19 @@ namespace SharpVision.Segmentation.Sam;
 /// convolution (MobileSAM mobile_sam/modeling/tiny_vit_sam.py <c>Conv2d_BN</c>, a Sequential there; the
 /// field names keep its keys <c>c.weight</c>, <c>bn.running_mean</c>, ...).
 /// </summary>
-public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>
+/// <remarks>
+/// In eval mode the batch norm is an affine map per channel, so it is folded into the convolution on every forward
+/// (weight · γ/√(var + ε), bias β − mean · γ/√(var + ε), in float32 from the current parameters): one pass over the
+/// activations instead of two, as the reference's <c>fuse()</c> does once. Training runs the two modules.
+/// </remarks>
+public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>, IMatmulFlops
 {
     public readonly Conv2d c;
     public readonly BatchNorm2d bn;
+
+    readonly long stride;
+    readonly long pad;
+    readonly long groups;
 
     /// <param name="a">Input channels.</param>
     /// <param name="b">Output channels.</param>
@@ -27,6 +37,9 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(a);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(b);
+        this.stride = stride;
+        this.pad = pad;
+        this.groups = groups;
         c = nn.Conv2d(a, b, kernel_size: ks, stride: stride, padding: pad, groups: groups, bias: false);
         bn = new BatchNorm2d(checked((int)b));
         using (no_grad()) bn.weight!.fill_(bnWeightInit);
@@ -37,7 +50,26 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>
     /// <returns>(B, b, H', W') with H' = (H + 2 pad − ks) / stride + 1.</returns>
     public override Tensor forward(Tensor x)
     {
-        using var y = c.call(x);
-        return bn.call(y);
+        if (training)
+        {
+            using var y = c.call(x);
+            return bn.call(y);
+        }
+        using var scope = NewDisposeScope();
+        var weight = c.weight!;
+        var scale = bn.weight!.to(ScalarType.Float32) / (bn.running_var!.to(ScalarType.Float32) + bn.eps).sqrt(); // (b)
+        var folded = (weight.to(ScalarType.Float32) * scale.view(-1, 1, 1, 1)).to(weight.dtype);
+        var shift = (bn.bias!.to(ScalarType.Float32) - bn.running_mean!.to(ScalarType.Float32) * scale).to(weight.dtype);
+        return nn.functional.conv2d(x, folded, shift, strides: [stride, stride], padding: [pad, pad], groups: groups).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The convolution's multiply-accumulates when it runs folded (eval), which the counter cannot see on <c>c</c>; 0 in training, where <c>c</c> counts them.</summary>
+    public long MatmulMacs(Tensor input, Tensor? context)
+    {
+        if (training) return 0;
+        var w = c.weight!;
+        long k = w.shape[2];
+        long outH = (input.shape[2] + 2 * pad - k) / stride + 1, outW = (input.shape[3] + 2 * pad - k) / stride + 1;
+        return input.shape[0] * w.shape[0] * outH * outW * w.shape[1] * k * w.shape[3];
     }
 }

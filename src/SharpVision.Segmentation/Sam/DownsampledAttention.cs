@@ -1,3 +1,4 @@
+using SharpVision.Nn.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,10 +12,10 @@ namespace SharpVision.Segmentation.Sam;
 /// </summary>
 public sealed class DownsampledAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
-    public readonly Linear q_proj;
-    public readonly Linear k_proj;
-    public readonly Linear v_proj;
-    public readonly Linear out_proj;
+    public readonly OneDnnLinear q_proj;
+    public readonly OneDnnLinear k_proj;
+    public readonly OneDnnLinear v_proj;
+    public readonly OneDnnLinear out_proj;
 
     readonly long numHeads;
 
@@ -38,10 +39,10 @@ public sealed class DownsampledAttention : nn.Module<Tensor, Tensor, Tensor, Ten
         if (InternalDim % numHeads != 0)
             throw new ArgumentException($"num_heads ({numHeads}) must divide embedding_dim / downsample_rate ({InternalDim})", nameof(numHeads));
         this.numHeads = numHeads;
-        q_proj = nn.Linear(embeddingDim, InternalDim);
-        k_proj = nn.Linear(embeddingDim, InternalDim);
-        v_proj = nn.Linear(embeddingDim, InternalDim);
-        out_proj = nn.Linear(InternalDim, embeddingDim);
+        q_proj = new OneDnnLinear(embeddingDim, InternalDim);
+        k_proj = new OneDnnLinear(embeddingDim, InternalDim);
+        v_proj = new OneDnnLinear(embeddingDim, InternalDim);
+        out_proj = new OneDnnLinear(InternalDim, embeddingDim);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Activations;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,11 +27,11 @@ public sealed class MBConv : nn.Module<Tensor, Tensor>
         if (inChans != outChans) throw new ArgumentException($"MBConv's residual needs out_chans == in_chans; got {outChans} and {inChans}", nameof(outChans));
         long hidden = (long)(inChans * expandRatio);
         conv1 = new Conv2d_BN(inChans, hidden, ks: 1);
-        act1 = nn.GELU();
+        act1 = new Gelu();
         conv2 = new Conv2d_BN(hidden, hidden, ks: 3, stride: 1, pad: 1, groups: hidden);
-        act2 = nn.GELU();
+        act2 = new Gelu();
         conv3 = new Conv2d_BN(hidden, outChans, ks: 1, bnWeightInit: 0.0);
-        act3 = nn.GELU();
+        act3 = new Gelu();
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,8 +12,8 @@ namespace SharpVision.Segmentation.Sam;
 /// </summary>
 public sealed class MLPBlock : nn.Module<Tensor, Tensor>
 {
-    public readonly Linear lin1;
-    public readonly Linear lin2;
+    public readonly OneDnnLinear lin1;
+    public readonly OneDnnLinear lin2;
     public readonly nn.Module<Tensor, Tensor> act;
 
     /// <param name="embeddingDim">Input and output width.</param>
@@ -21,8 +22,8 @@ public sealed class MLPBlock : nn.Module<Tensor, Tensor>
     public MLPBlock(long embeddingDim, long mlpDim, nn.Module<Tensor, Tensor> act) : base(nameof(MLPBlock))
     {
         ArgumentNullException.ThrowIfNull(act);
-        lin1 = nn.Linear(embeddingDim, mlpDim);
-        lin2 = nn.Linear(mlpDim, embeddingDim);
+        lin1 = new OneDnnLinear(embeddingDim, mlpDim);
+        lin2 = new OneDnnLinear(mlpDim, embeddingDim);
         this.act = act;
         RegisterComponents();
     }

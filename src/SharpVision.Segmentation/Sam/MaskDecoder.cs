@@ -1,3 +1,4 @@
+using SharpVision.Nn.Activations;
 using SharpVision.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -52,9 +53,9 @@ public sealed class MaskDecoder : nn.Module<Tensor, Tensor, Tensor, Tensor, bool
         output_upscaling = nn.Sequential(
             nn.ConvTranspose2d(transformerDim, transformerDim / 4, kernel_size: 2, stride: 2),
             new LayerNorm2d(transformerDim / 4),
-            nn.GELU(),
+            new Gelu(),
             nn.ConvTranspose2d(transformerDim / 4, transformerDim / 8, kernel_size: 2, stride: 2),
-            nn.GELU());
+            new Gelu());
         output_hypernetworks_mlps = new ModuleList<MLP>();
         for (long i = 0; i < NumMaskTokens; i++)
             output_hypernetworks_mlps.Add(new MLP(transformerDim, transformerDim, transformerDim / 8, 3));

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Activations;
 using SharpVision.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -33,7 +34,7 @@ public sealed class PatchMerging : nn.Module<Tensor, Tensor>
     {
         if (stride is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "stride must be 1 or 2");
         InputResolution = inputResolution;
-        act = nn.GELU();
+        act = new Gelu();
         conv1 = new Conv2d_BN(dim, outDim, ks: 1);
         conv2 = new Conv2d_BN(outDim, outDim, ks: 3, stride: stride, pad: 1, groups: outDim);
         conv3 = new Conv2d_BN(outDim, outDim, ks: 1);
@@ -54,6 +55,7 @@ public sealed class PatchMerging : nn.Module<Tensor, Tensor>
         var y = act.call(conv1.call(x));
         y = act.call(conv2.call(y));
         y = conv3.call(y);                     // (B, outDim, H', W')
-        return y.flatten(2).transpose(1, 2).MoveToOuterDisposeScope(); // (B, H'·W', outDim)
+        // A view when y is channels-last, as it is from channels-last input.
+        return y.permute(0, 2, 3, 1).reshape(y.shape[0], -1, y.shape[1]).MoveToOuterDisposeScope(); // (B, H'·W', outDim)
     }
 }

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Activations;
 using SharpVision.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -58,10 +59,10 @@ public sealed class PromptEncoder : nn.Module<Tensor?, Tensor?, Tensor?, Tensor?
         mask_downscaling = nn.Sequential(
             nn.Conv2d(1, maskInChans / 4, kernel_size: 2, stride: 2),
             new LayerNorm2d(maskInChans / 4),
-            nn.GELU(),
+            new Gelu(),
             nn.Conv2d(maskInChans / 4, maskInChans, kernel_size: 2, stride: 2),
             new LayerNorm2d(maskInChans),
-            nn.GELU(),
+            new Gelu(),
             nn.Conv2d(maskInChans, embedDim, kernel_size: 1));
         no_mask_embed = nn.Embedding(1, embedDim);
         RegisterComponents();

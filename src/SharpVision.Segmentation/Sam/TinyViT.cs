@@ -1,4 +1,5 @@
 using SharpVision.Nn;
+using SharpVision.Nn.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -96,10 +97,17 @@ public sealed class TinyViT : SamImageEncoder
     void InitWeights()
     {
         using var noGrad = no_grad();
-        foreach (var linear in new nn.Module[] { patch_embed, layers, norm_head, head }.SelectMany(m => m.named_modules().Select(nm => nm.module).Prepend(m)).OfType<Linear>())
+        foreach (var module in new nn.Module[] { patch_embed, layers, norm_head, head }.SelectMany(m => m.named_modules().Select(nm => nm.module).Prepend(m)))
         {
-            nn.init.trunc_normal_(linear.weight!, std: 0.02);
-            linear.bias?.zero_();
+            var (weight, bias) = module switch
+            {
+                Linear l => (l.weight, l.bias),
+                OneDnnLinear l => (l.weight, l.bias),
+                _ => (null, null),
+            };
+            if (weight is null) continue;
+            nn.init.trunc_normal_(weight, std: 0.02);
+            bias?.zero_();
         }
     }
 
@@ -116,10 +124,12 @@ public sealed class TinyViT : SamImageEncoder
         if (x.dim() != 4 || x.shape[2] != ImgSize || x.shape[3] != ImgSize)
             throw new ArgumentException($"x must be (B, C, {ImgSize}, {ImgSize}); got {Shapes.Format(x)}", nameof(x));
         using var scope = NewDisposeScope();
-        var h = patch_embed.call(x);                 // (B, C0, S/4, S/4)
+        // Channels-last from the start: the convolutions run faster that way (a depthwise 3×3 about 2–3× on this
+        // build), and tokens and channels-last maps are views of each other.
+        var h = patch_embed.call(x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)); // (B, C0, S/4, S/4)
         foreach (var layer in layers) h = layer.call(h); // tokens (B, L, C) after the first merge
         var (gh, gw) = EmbeddingSize;
         if (h.dim() == 3) h = h.view(h.shape[0], gh, gw, h.shape[2]).permute(0, 3, 1, 2); // (B, L, C) -> (B, C, h, w)
-        return neck.call(h).MoveToOuterDisposeScope();
+        return neck.call(h).contiguous().MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Layers;
 using SharpVision.Nn;
 using SharpVision.Nn.Flops;
 using TorchSharp;
@@ -22,8 +23,8 @@ namespace SharpVision.Segmentation.Sam;
 public sealed class TinyViTAttention : nn.Module<Tensor, Tensor>, IMatmulFlops
 {
     public readonly LayerNorm norm;
-    public readonly Linear qkv;
-    public readonly Linear proj;
+    public readonly OneDnnLinear qkv;
+    public readonly OneDnnLinear proj;
     public readonly Parameter attention_biases;
     public readonly Tensor attention_bias_idxs;
 
@@ -49,8 +50,8 @@ public sealed class TinyViTAttention : nn.Module<Tensor, Tensor>, IMatmulFlops
         scale = Math.Pow(keyDim, -0.5);
         long dh = keyDim * numHeads;
         norm = nn.LayerNorm(dim);
-        qkv = nn.Linear(dim, dh + 2 * keyDim * numHeads);
-        proj = nn.Linear(dh, dim);
+        qkv = new OneDnnLinear(dim, dh + 2 * keyDim * numHeads);
+        proj = new OneDnnLinear(dh, dim);
         attention_biases = new Parameter(zeros(numHeads, resolution.H * resolution.W));
         attention_bias_idxs = BiasIndexes(resolution);
         register_buffer(nameof(attention_bias_idxs), attention_bias_idxs, persistent: false);
@@ -100,7 +101,10 @@ public sealed class TinyViTAttention : nn.Module<Tensor, Tensor>, IMatmulFlops
         }
         else
         {
-            var attn = q.matmul(k.transpose(-2, -1)) * scale + bias;          // (B, heads, N, N)
+            // The scale on q (B·heads·N·key_dim values) rather than on the scores (N/key_dim times as many), and the
+            // bias added in place: two fewer passes over the (B, heads, N, N) scores.
+            var attn = (q * scale).matmul(k.transpose(-2, -1));                // (B, heads, N, N)
+            attn.add_(bias);
             o = attn.softmax(-1).matmul(v);                                    // (B, heads, N, key_dim)
         }
         var merged = o.transpose(1, 2).reshape(b, n, numHeads * keyDim);       // (B, N, heads·key_dim)

@@ -62,8 +62,10 @@ public sealed class TinyViTBlock : nn.Module<Tensor, Tensor>
         if (padB > 0 || padR > 0) merged = merged.slice(1, 0, h, 1).slice(2, 0, w, 1).contiguous();
         var y = x + merged.view(b, l, c);
 
-        var map = y.transpose(1, 2).reshape(b, c, h, w);                                 // (B, C, H, W)
-        y = local_conv.call(map).view(b, c, l).transpose(1, 2);                          // (B, L, C)
+        // The tokens seen as a channels-last (B, C, H, W) map and back: no copies, and the depthwise convolution is
+        // faster channels-last.
+        var map = y.view(b, h, w, c).permute(0, 3, 1, 2);                                // (B, C, H, W)
+        y = local_conv.call(map).permute(0, 2, 3, 1).reshape(b, l, c);                   // (B, L, C)
         y = y + mlp.call(y);
         return y.MoveToOuterDisposeScope();
     }

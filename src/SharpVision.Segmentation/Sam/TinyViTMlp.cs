@@ -1,3 +1,4 @@
+using SharpVision.Nn.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,8 +12,8 @@ namespace SharpVision.Segmentation.Sam;
 public sealed class TinyViTMlp : nn.Module<Tensor, Tensor>
 {
     public readonly LayerNorm norm;
-    public readonly Linear fc1;
-    public readonly Linear fc2;
+    public readonly OneDnnLinear fc1;
+    public readonly OneDnnLinear fc2;
     public readonly nn.Module<Tensor, Tensor> act;
 
     /// <param name="inFeatures">Input and output width.</param>
@@ -20,8 +21,8 @@ public sealed class TinyViTMlp : nn.Module<Tensor, Tensor>
     public TinyViTMlp(long inFeatures, long hiddenFeatures) : base(nameof(TinyViTMlp))
     {
         norm = nn.LayerNorm(inFeatures);
-        fc1 = nn.Linear(inFeatures, hiddenFeatures);
-        fc2 = nn.Linear(hiddenFeatures, inFeatures);
+        fc1 = new OneDnnLinear(inFeatures, hiddenFeatures);
+        fc2 = new OneDnnLinear(hiddenFeatures, inFeatures);
         act = nn.GELU();
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using SharpVision.Nn.Activations;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,7 +27,7 @@ public sealed class TinyViTPatchEmbed : nn.Module<Tensor, Tensor>
         long n = embedDim;
         seq = nn.Sequential(
             new Conv2d_BN(inChans, n / 2, ks: 3, stride: 2, pad: 1),
-            nn.GELU(),
+            new Gelu(),
             new Conv2d_BN(n / 2, n, ks: 3, stride: 2, pad: 1));
         RegisterComponents();
     }

@@ -84,6 +84,28 @@ public sealed class SamTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void Float32_grouped_convolution_attention_agrees_with_the_float64_batched_matmuls(int chunk)
+    {
+        // float32 on the CPU runs both attention products as oneDNN grouped convolutions; float64 runs the reference's
+        // batched matmuls. Two images, windowed and global blocks, relative positions drawn non-zero.
+        using var sam = SamModel.FromCheckpoint(Path.Combine(TinyDir, "sam.pth"), TinyConfig);
+        using var noGrad = no_grad();
+        foreach (var (name, p) in sam.named_parameters())
+            if (name.Contains("rel_pos", StringComparison.Ordinal)) p.normal_(0, 0.5, generator: new Generator(9));
+        var encoder = (ImageEncoderViT)sam.image_encoder;
+        encoder.ChunkGlobalAttention(chunk);
+        var input = sam.Preprocess(rand([1, 3, 72, 72], generator: new Generator(5)) * 255).repeat(2, 1, 1, 1);
+        input[1].mul_(-0.5);
+        var single = encoder.forward(input);
+        sam.to(ScalarType.Float64);
+        var reference = encoder.forward(input.to(ScalarType.Float64));
+        Assert.True(single.to(ScalarType.Float64).allclose(reference, 1e-4, 1e-4), $"max error {(single.to(ScalarType.Float64) - reference).abs().max().item<double>()}");
+        Assert.False(single[0].allclose(single[1])); // the two images stay apart
+    }
+
+    [Theory]
     [InlineData(false, 5)]
     [InlineData(true, 5)]
     [InlineData(false, 1)]

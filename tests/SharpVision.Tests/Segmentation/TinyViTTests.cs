@@ -135,4 +135,29 @@ public sealed class TinyViTTests
         Assert.Contains("this model is a custom size: embed_dim 32, 1 blocks", e.Message);
         Assert.Contains("image_encoder.patch_embed.seq.0.c.weight", e.UnexpectedKeys);
     }
+
+    [Theory]
+    [InlineData(1, 1, 0, 1)]
+    [InlineData(3, 2, 1, 6)] // a depthwise 3×3 with stride 2
+    public void Eval_folds_the_batch_norm_into_the_convolution(int ks, int stride, int pad, int groups)
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(3);
+        var layer = new Conv2d_BN(6, 6, ks, stride, pad, groups);
+        using (no_grad())
+        {
+            layer.bn.running_mean!.normal_(0, 1);
+            layer.bn.running_var!.uniform_(0.5, 2);
+            layer.bn.weight!.normal_(1, 0.3);
+            layer.bn.bias!.normal_(0, 0.3);
+        }
+        layer.eval();
+        var x = randn([2, 6, 9, 9], generator: new Generator(4));
+        var unfolded = layer.bn.call(layer.c.call(x));
+        var folded = layer.call(x);
+        Assert.True(folded.allclose(unfolded, 1e-5, 1e-5), $"max error {(folded - unfolded).abs().max().item<float>()}");
+        layer.train();
+        var trainingOut = layer.call(x); // batch statistics, the two modules
+        Assert.True(trainingOut.mean([0, 2, 3]).abs().max().item<float>() < 1e-3 + layer.bn.bias!.abs().max().item<float>());
+    }
 }
