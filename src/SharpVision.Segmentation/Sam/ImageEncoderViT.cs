@@ -93,7 +93,7 @@ public sealed class ImageEncoderViT : SamImageEncoder
         var h = patch_embed.call(x); // (B, h, w, C)
         if (pos_embed is not null) h = h + pos_embed;
         foreach (var block in blocks) h = block.call(h);
-        var y = neck.call(h.permute(0, 3, 1, 2)); // (B, h, w, C) -> (B, C, h, w)
-        return y.MoveToOuterDisposeScope();
+        var y = neck.call(h.permute(0, 3, 1, 2)); // (B, h, w, C) -> (B, C, h, w), channels-last
+        return y.contiguous().MoveToOuterDisposeScope();
     }
 }

@@ -34,12 +34,10 @@ public sealed class LayerNorm2d : nn.Module<Tensor, Tensor>, INormalizationLayer
     {
         if (x.dim() != 4 || x.shape[1] != weight.shape[0])
             throw new ArgumentException($"x must be (B, {weight.shape[0]}, H, W); got {Shapes.Format(x)}", nameof(x));
-        using var scope = NewDisposeScope();
-        var u = x.mean([1], keepdim: true);
-        var centered = x - u;
-        var s = centered.pow(2).mean([1], keepdim: true);
-        var normed = centered / (s + eps).sqrt();
-        var result = weight.view(-1, 1, 1) * normed + bias.view(-1, 1, 1);
-        return result.MoveToOuterDisposeScope();
+        // The reference's mean, biased variance and (x − u) / √(s + ε) over the channels, as torch's fused layer_norm on
+        // the (B, H, W, C) view: one pass, no copy for channels-last input (the convolutions around it produce that),
+        // and the result channels-last. Equal to the reference's arithmetic to rounding.
+        using var normed = nn.functional.layer_norm(x.permute(0, 2, 3, 1), [weight.shape[0]], weight, bias, eps);
+        return normed.permute(0, 3, 1, 2);
     }
 }

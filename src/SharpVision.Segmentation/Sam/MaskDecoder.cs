@@ -107,7 +107,7 @@ public sealed class MaskDecoder : nn.Module<Tensor, Tensor, Tensor, Tensor, bool
         var hyperIn = stack(Enumerable.Range(0, (int)NumMaskTokens)
             .Select(i => output_hypernetworks_mlps[i].call(maskTokensOut.select(1, i))).ToArray(), 1); // (B, T, C/8)
         long ub = upscaled.shape[0], uc = upscaled.shape[1], uh = upscaled.shape[2], uw = upscaled.shape[3];
-        var masks = hyperIn.matmul(upscaled.view(ub, uc, uh * uw)).view(ub, -1, uh, uw); // (B, T, 4h, 4w)
+        var masks = hyperIn.matmul(upscaled.reshape(ub, uc, uh * uw)).view(ub, -1, uh, uw); // (B, T, 4h, 4w)
 
         var iouPred = iou_prediction_head.call(iouTokenOut);
         return (masks.MoveToOuterDisposeScope(), iouPred.MoveToOuterDisposeScope());
