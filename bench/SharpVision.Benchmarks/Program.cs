@@ -33,6 +33,8 @@ switch (args)
         return SamDecoderProfile.Run(dtype, sdpa: true);
     case ["--sam-side-by-side-once", var measurement]:
         return SamSideBySideBenchmarks.TimeOnce(measurement);
+    case ["--sam-side-by-side-once", var measurement, var n] when int.TryParse(n, out int calls) && calls >= 1:
+        return SamSideBySideBenchmarks.TimeOnce(measurement, calls);
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:

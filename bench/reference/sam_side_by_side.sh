@@ -14,10 +14,14 @@ sa=$(realpath "$1"); ms=$(realpath "$2"); out=$(realpath -m "${3:-/tmp/sam-side-
 cd "$(dirname "$0")/../.."
 mkdir -p "$out/weights"
 [ "${SHARPVISION_ONLY:-}" = 1 ] || /usr/bin/python3 bench/reference/segment_anything_timings.py "$sa" "$ms" "$out/weights" "$out/reference.json"
-SHARPVISION_SAM_WEIGHTS="$out/weights" dotnet run -c Release --project bench/SharpVision.Benchmarks -- \
+# MALLOC_ARENA_MAX=1: BenchmarkDotNet runs benchmarks on a thread of its own, and glibc serves a non-main thread's
+# blocks over 64 MiB by mmap whatever NativeHeap.KeepFreedBlocksForReuse says (vit_b fp32 14.5 instead of 7.1 s here);
+# one arena gives that thread the main thread's heap, so the runner measures what `segment`'s main thread gets.
+SHARPVISION_SAM_WEIGHTS="$out/weights" MALLOC_ARENA_MAX=1 dotnet run -c Release --project bench/SharpVision.Benchmarks -- \
   --filter '*SamSideBySide*' --warmupCount 1 --iterationCount 2 --exporters json \
   --artifacts "$out/sharpvision" | tee "$out/sharpvision.log"
-# The automatic mask generators take minutes a call: one timed call each, outside BenchmarkDotNet.
+# The automatic mask generators take minutes a call: one timed call each, outside BenchmarkDotNet, on the main thread
+# with glibc's defaults as `segment --auto` runs them.
 for m in amg_vit_b amg_vit_t; do
   SHARPVISION_SAM_WEIGHTS="$out/weights" dotnet run -c Release --no-build --project bench/SharpVision.Benchmarks -- \
     --sam-side-by-side-once $m | tee -a "$out/sharpvision.log"
