@@ -8,6 +8,7 @@ using SharpVision.Benchmarks.Segmentation;
 // `-- --sam-encoder-profile [fp32|bf16]` prints where the vit_b encoder's time goes, per kind of operation.
 // `-- --mobilesam-encoder-profile` does the same for MobileSAM's vit_t (TinyViT) encoder, per module type.
 // `-- --sam-decoder-profile [fp32|bf16]` times the prompt encoder, the mask decoder and its parts for one prompt.
+// `-- --sam-bf16-error` prints the bf16 error against fp32 of the vit_b encoder and of the decoder.
 // `-- --sam-amg-smoke` runs the automatic mask generator once on a tiny model and on vit_t (random weights).
 switch (args)
 {
@@ -35,6 +36,8 @@ switch (args)
         return SamSideBySideBenchmarks.TimeOnce(measurement);
     case ["--sam-side-by-side-once", var measurement, var n] when int.TryParse(n, out int calls) && calls >= 1:
         return SamSideBySideBenchmarks.TimeOnce(measurement, calls);
+    case ["--sam-bf16-error"]:
+        return SamSideBySideBenchmarks.ReportBf16Error();
     case ["--sd-memory"]:
         return StableDiffusionSmoke.Run(steps: 2);
     case ["--sd-memory", var n]:

@@ -57,6 +57,38 @@ public class SamSideBySideBenchmarks
         return 0;
     }
 
+    /// <summary>
+    /// The bf16 error against fp32 of the vit_b encoder and of the decoder on this class's inputs and weights
+    /// (<c>-- --sam-bf16-error</c>): each fp32 measurement's output, then the same modules cast to bf16 on the same input.
+    /// </summary>
+    public static int ReportBf16Error()
+    {
+        using var inference = inference_mode();
+        var run = new SamSideBySideBenchmarks { Measurement = "encoder_vit_b_fp32" };
+        run.Setup();
+        using (var reference = run.sam.image_encoder.call(run.input))
+        {
+            run.sam.image_encoder.to(ScalarType.BFloat16);
+            using var output = run.sam.image_encoder.call(run.input.to(ScalarType.BFloat16));
+            OutputError.Print("vit_b image encoder, bf16", output, reference);
+        }
+        run.Cleanup();
+        var decoder = new SamSideBySideBenchmarks { Measurement = "decoder_fp32" };
+        decoder.Setup();
+        using (NewDisposeScope())
+        {
+            var (sparse, dense) = decoder.sam.prompt_encoder.forward(decoder.coords, decoder.labels, decoder.box, null);
+            var reference = decoder.sam.mask_decoder.forward(decoder.embedding, decoder.densePe, sparse, dense, multimaskOutput: true).Item1;
+            decoder.sam.to(ScalarType.BFloat16);
+            // As the bf16 measurement: the same prompt, the positional encoding recomputed by the bf16 prompt encoder.
+            var (sparse16, dense16) = decoder.sam.prompt_encoder.forward(decoder.coords, decoder.labels, decoder.box, null);
+            var output = decoder.sam.mask_decoder.forward(decoder.embedding.to(ScalarType.BFloat16), decoder.sam.prompt_encoder.GetDensePe(), sparse16, dense16, multimaskOutput: true).Item1;
+            OutputError.Print("prompt encoder + mask decoder (mask logits), bf16", output, reference);
+        }
+        decoder.Cleanup();
+        return 0;
+    }
+
     string ModelType => Measurement.Contains("vit_t") ? "vit_t" : "vit_b";
     ScalarType Dtype => Measurement.EndsWith("bf16") ? ScalarType.BFloat16 : ScalarType.Float32;
 

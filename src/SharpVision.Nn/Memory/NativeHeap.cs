@@ -18,10 +18,12 @@ namespace SharpVision.Nn.Memory;
 /// vit_b encoder allocates 805 MB attention matrices and 50 MB MLP activations per block, 4.9 million faults in two
 /// forwards by default and 0.7 million with the heap reused. Serving every block from the heap and never trimming it
 /// removes them (vit_b fp32 8.2 instead of 11.8 s), at the price of the process keeping its peak memory until it exits.
-/// Two limits, both measured: the gain shows on the process's main thread only (BenchmarkDotNet's in-process runner,
-/// which runs benchmarks on a thread of its own, still sees 11.1 s; glibc's per-thread arenas fall back to mmap for
-/// blocks larger than their 64 MiB heaps whatever M_MMAP_MAX says); and a workload whose tensor sizes vary, SAM's
-/// automatic mask generator with batches of 64 prompts, fragments the never-trimmed heap (peak 19 GiB against 3.4).
+/// Two limits, both measured: the gain shows on the process's main thread only (glibc's per-thread arenas fall back to
+/// mmap for blocks larger than their 64 MiB heaps whatever M_MMAP_MAX says: BenchmarkDotNet's in-process runner, which
+/// runs benchmarks on a thread of its own, saw 14.5 s for vit_b fp32 where the main thread took 7.3; started with
+/// <c>MALLOC_ARENA_MAX=1</c> in its environment, so every thread shares the main heap, it took 7.1 — do the same for a
+/// host that runs models on worker threads); and a workload whose tensor sizes vary, SAM's automatic mask generator
+/// with batches of 64 prompts, fragments the never-trimmed heap (peak 13–19 GiB against 3.5).
 /// </para>
 /// </summary>
 public static class NativeHeap
