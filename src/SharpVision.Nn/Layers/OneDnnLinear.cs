@@ -21,6 +21,9 @@ public sealed class OneDnnLinear : nn.Module<Tensor, Tensor>
     /// <summary>Inputs with fewer rows (product of the leading dimensions) than this run as an addmm.</summary>
     public const long MinRowsForOneDnn = 256;
 
+    /// <summary>Whether libtorch sends a convolution on <paramref name="x"/> through oneDNN: float32 or bfloat16 on the CPU.</summary>
+    public static bool OneDnnTakes(Tensor x) => x.dtype is (ScalarType.Float32 or ScalarType.BFloat16) && x.device_type == DeviceType.CPU;
+
     public readonly Parameter weight;
     public readonly Parameter? bias;
     public readonly long in_features;
@@ -52,7 +55,7 @@ public sealed class OneDnnLinear : nn.Module<Tensor, Tensor>
         if (x.dim() == 0 || x.shape[^1] != in_features)
             throw new ArgumentException($"x must end in {in_features} features; got {Shapes.Format(x)}", nameof(x));
         long rows = x.numel() / in_features;
-        if (rows < MinRowsForOneDnn || x.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || x.device_type != DeviceType.CPU)
+        if (rows < MinRowsForOneDnn || !OneDnnTakes(x))
             return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
         var map = x.reshape(1, 1, rows, in_features).permute(0, 3, 1, 2);             // (1, in, 1, rows), channels-last

@@ -21,10 +21,6 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>, IMatmulFlops
     public readonly Conv2d c;
     public readonly BatchNorm2d bn;
 
-    readonly long stride;
-    readonly long pad;
-    readonly long groups;
-
     /// <param name="a">Input channels.</param>
     /// <param name="b">Output channels.</param>
     /// <param name="ks">Kernel side.</param>
@@ -37,9 +33,6 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>, IMatmulFlops
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(a);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(b);
-        this.stride = stride;
-        this.pad = pad;
-        this.groups = groups;
         c = nn.Conv2d(a, b, kernel_size: ks, stride: stride, padding: pad, groups: groups, bias: false);
         bn = new BatchNorm2d(checked((int)b));
         using (no_grad()) bn.weight!.fill_(bnWeightInit);
@@ -60,7 +53,7 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>, IMatmulFlops
         var scale = bn.weight!.to(ScalarType.Float32) / (bn.running_var!.to(ScalarType.Float32) + bn.eps).sqrt(); // (b)
         var folded = (weight.to(ScalarType.Float32) * scale.view(-1, 1, 1, 1)).to(weight.dtype);
         var shift = (bn.bias!.to(ScalarType.Float32) - bn.running_mean!.to(ScalarType.Float32) * scale).to(weight.dtype);
-        return nn.functional.conv2d(x, folded, shift, strides: [stride, stride], padding: [pad, pad], groups: groups).MoveToOuterDisposeScope();
+        return nn.functional.conv2d(x, folded, shift, strides: c.stride, padding: c.padding, groups: c.groups).MoveToOuterDisposeScope();
     }
 
     /// <summary>The convolution's multiply-accumulates when it runs folded (eval), which the counter cannot see on <c>c</c>; 0 in training, where <c>c</c> counts them.</summary>
@@ -68,8 +61,7 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>, IMatmulFlops
     {
         if (training) return 0;
         var w = c.weight!;
-        long k = w.shape[2];
-        long outH = (input.shape[2] + 2 * pad - k) / stride + 1, outW = (input.shape[3] + 2 * pad - k) / stride + 1;
-        return input.shape[0] * w.shape[0] * outH * outW * w.shape[1] * k * w.shape[3];
+        long OutSide(int d) => (input.shape[2 + d] + 2 * c.padding![d] - w.shape[2 + d]) / c.stride[d] + 1;
+        return input.shape[0] * w.shape[0] * OutSide(0) * OutSide(1) * w.shape[1] * w.shape[2] * w.shape[3];
     }
 }

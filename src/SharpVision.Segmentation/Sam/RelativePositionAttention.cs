@@ -71,8 +71,7 @@ public sealed class RelativePositionAttention : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long b = x.shape[0], h = x.shape[1], w = x.shape[2];
         var tokens = qkv.call(x).view(b, h * w, 3, numHeads, -1); // (B, H*W, 3, heads, head_dim)
-        bool oneDnn = !UseScaledDotProductAttention && x.device_type == DeviceType.CPU && x.dtype is ScalarType.Float32 or ScalarType.BFloat16;
-        var merged = (oneDnn ? GroupedConvolutionAttention(tokens, (h, w)) : BatchedMatmulAttention(tokens, (h, w))).view(b, h, w, -1);
+        var merged = (!UseScaledDotProductAttention && OneDnnLinear.OneDnnTakes(x) ? GroupedConvolutionAttention(tokens, (h, w)) : BatchedMatmulAttention(tokens, (h, w))).view(b, h, w, -1);
         return proj.call(merged).MoveToOuterDisposeScope();
     }
 
